@@ -1,0 +1,47 @@
+# The one entry point. `make run` serves the whole stack at http://localhost:7071;
+# `make test` installs what it needs, starts its own emulators and runs every test.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+NODE_DEPS := devhost/node_modules/.installed
+PY_DEPS := $(VENV)/.installed
+
+.PHONY: deps run test check unit integration e2e bench clean
+
+deps: $(PY_DEPS) $(NODE_DEPS)
+
+$(PY_DEPS): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(NODE_DEPS): devhost/package.json devhost/package-lock.json
+	npm ci --prefix devhost --no-audit --no-fund --loglevel=error
+	touch $@
+
+run: deps
+	$(PY) -m devhost run
+
+check: deps
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+
+test: check
+	$(PY) -m pytest
+
+unit: deps
+	$(PY) -m pytest tests/unit
+
+integration: deps
+	$(PY) -m pytest tests/integration
+
+e2e: deps
+	$(PY) -m pytest tests/e2e
+
+bench: deps
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) devhost/node_modules .devhost .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Technology adapters: Cosmos DB, Storage queues, authentication and language-model providers."""

@@ -1,0 +1,74 @@
+"""Cosmos DB: the async client, the containers the app uses, and error translation."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from azure.core.exceptions import ServiceRequestError, ServiceResponseError
+from azure.cosmos import PartitionKey
+from azure.cosmos import exceptions as cosmos_errors
+from azure.cosmos.aio import CosmosClient, DatabaseProxy
+
+from adapters.settings import Settings
+from domain.errors import ConcurrencyConflict, NotFound, StorageUnavailable
+
+ROADMAPS = "roadmaps"
+LESSONS = "lessons"
+# Container name → partition key path. Every document lives in its user's partition, so every
+# read a learner makes is a single-partition operation. infra/ declares the same containers.
+CONTAINERS: dict[str, str] = {ROADMAPS: "/userId", LESSONS: "/userId"}
+
+# Status codes that may pass: throttled, timed out, or the service is (briefly) unavailable.
+_TRANSIENT = {408, 429, 449, 500, 502, 503, 504}
+
+
+def create_cosmos_client(settings: Settings) -> CosmosClient:
+    """One async client per worker process; it pools connections and must be reused."""
+    return CosmosClient(
+        settings.cosmos_endpoint,
+        credential=settings.cosmos_key.get_secret_value(),
+        enable_endpoint_discovery=settings.cosmos_endpoint_discovery,
+        timeout=settings.cosmos_timeout_seconds,
+        connection_timeout=min(5.0, settings.cosmos_timeout_seconds),
+    )
+
+
+async def ensure_schema(client: CosmosClient, database: str) -> DatabaseProxy:
+    """Create the database and containers if missing (development and tests; Azure uses infra/)."""
+    db = await client.create_database_if_not_exists(database)
+    for name, key_path in CONTAINERS.items():
+        await db.create_container_if_not_exists(name, PartitionKey(path=key_path))
+    return db
+
+
+@contextmanager
+def storage_errors(kind: str, resource_id: str) -> Iterator[None]:
+    """Translate Cosmos SDK errors about one resource into the domain's error tree."""
+    try:
+        yield
+    except cosmos_errors.CosmosResourceNotFoundError:
+        raise NotFound(kind, resource_id) from None
+    except cosmos_errors.CosmosAccessConditionFailedError as error:
+        raise ConcurrencyConflict(f"{kind} {resource_id!r} changed since it was read") from error
+    except cosmos_errors.CosmosHttpResponseError as error:
+        if error.status_code in _TRANSIENT:
+            raise StorageUnavailable(
+                f"Cosmos DB answered {error.status_code}", retry_after=_retry_after(error)
+            ) from error
+        raise
+    except (
+        TimeoutError,
+        ServiceRequestError,
+        ServiceResponseError,
+        cosmos_errors.CosmosClientTimeoutError,
+    ) as error:
+        raise StorageUnavailable(f"Cosmos DB is unreachable: {type(error).__name__}") from error
+
+
+def _retry_after(error: cosmos_errors.CosmosHttpResponseError) -> float | None:
+    headers: Any = getattr(error, "headers", None) or {}
+    value = headers.get("x-ms-retry-after-ms")
+    try:
+        return float(value) / 1000 if value else None
+    except ValueError:
+        return None

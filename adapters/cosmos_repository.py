@@ -1,0 +1,100 @@
+"""Roadmap and lesson repositories on Cosmos DB (SQL API), one partition per user."""
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from azure.core import MatchConditions
+from azure.cosmos.aio import ContainerProxy
+
+from adapters.cosmos import storage_errors
+from domain.lesson import Lesson
+from domain.roadmap import Roadmap
+from domain.views import LessonSummary
+
+# Cosmos caps concurrent writes by RU/s; a roadmap's skeletons are written this many at a time.
+_WRITE_CONCURRENCY = 16
+
+_SUMMARY_QUERY = (
+    'SELECT c.id, c.moduleId, c["order"], c.title, c.description, c.objectives, '
+    "c.estimatedMinutes, c.generationStatus FROM c "
+    # The partition key is also named in the filter: the scope is explicit in the query itself.
+    "WHERE c.userId = @userId AND c.roadmapId = @roadmapId"
+)
+
+
+def _document(lesson: Lesson) -> dict[str, Any]:
+    return lesson.model_dump(mode="json")
+
+
+class CosmosLessonRepository:
+    """Lessons in the ``lessons`` container, partitioned by ``/userId``."""
+
+    def __init__(self, container: ContainerProxy) -> None:
+        self._container = container
+
+    async def get(self, user_id: str, lesson_id: str) -> Lesson:
+        """Point-read one lesson; ``NotFound`` when absent or in another user's partition."""
+        with storage_errors("lesson", lesson_id):
+            item = await self._container.read_item(lesson_id, partition_key=user_id)
+        return _lesson(item)
+
+    async def add_all(self, lessons: Sequence[Lesson]) -> None:
+        """Create the lessons, a bounded number at a time."""
+        gate = asyncio.Semaphore(_WRITE_CONCURRENCY)
+
+        async def create(lesson: Lesson) -> None:
+            async with gate:
+                with storage_errors("lesson", lesson.id):
+                    item = await self._container.create_item(_document(lesson))
+                lesson.version = item["_etag"]
+
+        await asyncio.gather(*(create(lesson) for lesson in lessons))
+
+    async def save(self, lesson: Lesson) -> None:
+        """Replace the lesson if it is unchanged since ``lesson.version``; record the new etag."""
+        with storage_errors("lesson", lesson.id):
+            item = await self._container.replace_item(
+                lesson.id,
+                _document(lesson),
+                etag=lesson.version,
+                match_condition=MatchConditions.IfNotModified,
+            )
+        lesson.version = item["_etag"]
+
+    async def list_for_roadmap(self, user_id: str, roadmap_id: str) -> list[LessonSummary]:
+        """Summaries of a roadmap's lessons: one single-partition query."""
+        with storage_errors("roadmap", roadmap_id):
+            items = self._container.query_items(
+                _SUMMARY_QUERY,
+                parameters=[
+                    {"name": "@userId", "value": user_id},
+                    {"name": "@roadmapId", "value": roadmap_id},
+                ],
+                partition_key=user_id,
+            )
+            return [LessonSummary.model_validate(item) async for item in items]
+
+
+class CosmosRoadmapRepository:
+    """Roadmaps in the ``roadmaps`` container, partitioned by ``/userId``."""
+
+    def __init__(self, container: ContainerProxy) -> None:
+        self._container = container
+
+    async def add(self, roadmap: Roadmap) -> None:
+        """Create the roadmap document."""
+        with storage_errors("roadmap", roadmap.id):
+            await self._container.create_item(roadmap.model_dump(mode="json"))
+
+    async def get(self, user_id: str, roadmap_id: str) -> Roadmap:
+        """Point-read one roadmap; ``NotFound`` when absent or in another user's partition."""
+        with storage_errors("roadmap", roadmap_id):
+            item = await self._container.read_item(roadmap_id, partition_key=user_id)
+        return Roadmap.model_validate(item)
+
+
+def _lesson(item: dict[str, Any]) -> Lesson:
+    lesson = Lesson.model_validate(item)
+    lesson.version = item["_etag"]
+    return lesson

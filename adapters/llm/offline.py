@@ -1,0 +1,145 @@
+"""The offline provider: deterministic lessons and outlines built from templates, no model.
+
+Its output is always labelled ``provider: "offline"`` and says so in the text, so nobody mistakes
+it for AI-written content. It is the last link of the provider chain and needs no network.
+"""
+
+import json
+import re
+from typing import Any
+
+from domain.ports import Draft, LessonBrief, RoadmapBrief
+
+PROVIDER = "offline"
+MODEL = "offline-template-v1"
+
+_LANGUAGES = {
+    "python": "python",
+    "django": "python",
+    "flask": "python",
+    "fastapi": "python",
+    "pandas": "python",
+    "javascript": "javascript",
+    "node": "javascript",
+    "react": "javascript",
+    "typescript": "typescript",
+    "go": "go",
+    "golang": "go",
+    "rust": "rust",
+    "java": "java",
+    "kotlin": "kotlin",
+    "c#": "csharp",
+    ".net": "csharp",
+    "sql": "sql",
+    "bash": "bash",
+    "shell": "bash",
+    "docker": "dockerfile",
+    "kubernetes": "yaml",
+    "azure": "bash",
+}
+_NOTICE = "Offline lesson: written from a template, without an AI model."
+
+
+def _language(goal: str) -> str:
+    words = re.findall(r"[a-z#.+]+", goal.lower())
+    return next((_LANGUAGES[w] for w in words if w in _LANGUAGES), "text")
+
+
+def _lesson(brief: LessonBrief) -> dict[str, Any]:
+    objectives = list(brief.objectives)
+    language = _language(f"{brief.goal} {brief.module_title} {brief.title}")
+    sections = [
+        {
+            "heading": objective[:300],
+            "body": (
+                f"**Why it matters.** {objective} is a step toward your goal: *{brief.goal}*.\n\n"
+                f"**How to study it.** Read the official documentation on this topic, then "
+                f"reproduce one small example yourself and change it until it breaks."
+            ),
+        }
+        for objective in objectives
+    ]
+    return {
+        "summary": f"{_NOTICE} {brief.title}: {brief.description or brief.module_title}".strip(),
+        "sections": sections,
+        "codeExamples": [
+            {
+                "title": f"A first experiment with {brief.title}"[:300],
+                "language": language,
+                "code": f"# {brief.title}\n# The smallest program that shows: {objectives[0]}\n",
+                "explanation": "Start from this skeleton and fill it in as the lesson goes.",
+            }
+        ],
+        "exercises": [
+            {
+                "prompt": f"In your own words and with one example, show that you can: {objective}",
+                "hint": "Begin with the simplest case you can think of.",
+                "solution": "Compare your example with the official documentation's example.",
+            }
+            for objective in objectives[:3]
+        ],
+        "quiz": [
+            {
+                "question": f"Which of these is an objective of “{brief.title}”?"[:300],
+                "options": [objectives[0][:300], "Memorising every API by heart"],
+                "answerIndex": 0,
+                "explanation": "The lesson's objectives are listed at its top.",
+            }
+        ],
+        "keyTakeaways": [objective[:300] for objective in objectives],
+    }
+
+
+def _outline(brief: RoadmapBrief) -> dict[str, Any]:
+    goal = brief.goal
+    minutes = 45 if (brief.weekly_hours or 5) >= 5 else 30
+    stages = [
+        (
+            "Foundations",
+            "The vocabulary and mental model",
+            ["Explain the core terms", "Set up a working environment"],
+        ),
+        (
+            "Core concepts",
+            "The ideas everything else builds on",
+            ["Use the main building blocks", "Read and debug small programs"],
+        ),
+        (
+            "Practice",
+            "Solving realistic problems",
+            ["Combine concepts to solve a task", "Test and refine a solution"],
+        ),
+        ("Project", "Putting it together", ["Plan a small project", "Ship and review the project"]),
+    ]
+    return {
+        "modules": [
+            {
+                "title": f"{title}: {goal}"[:200],
+                "description": f"{about} for {goal} ({brief.skill_level}).",
+                "lessons": [
+                    {
+                        "title": f"{objective} ({goal})"[:200],
+                        "description": f"{about}: {objective.lower()}.",
+                        "objectives": [objective, f"Apply it to {goal}"[:300]],
+                        "estimatedMinutes": minutes,
+                    }
+                    for objective in objectives
+                ],
+            }
+            for title, about, objectives in stages
+        ]
+    }
+
+
+class OfflineProvider:
+    """Always available, never an AI: the provider of last resort."""
+
+    name = PROVIDER
+
+    async def write_lesson(self, brief: LessonBrief) -> Draft:
+        """A template lesson covering each objective."""
+        return Draft(payload=json.dumps(_lesson(brief)), provider=PROVIDER, model=MODEL)
+
+    async def plan_roadmap(self, brief: RoadmapBrief) -> Draft:
+        """A four-module template outline for the goal."""
+        return Draft(payload=json.dumps(_outline(brief)), provider=PROVIDER, model=MODEL)

@@ -1,0 +1,79 @@
+"""HTTP triggers served by Starlette: Azure route templates in, ``func.HttpResponse`` out."""
+
+import logging
+import re
+
+import azure.functions as func
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from devhost.functions import FunctionSpec
+from devhost.invoke import Invoker
+
+log = logging.getLogger("devhost.http")
+
+ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+_PARAM = re.compile(r"\{(\*?)([A-Za-z_][A-Za-z0-9_]*)(?::([^}?]+))?(\??)\}")
+
+
+def route_paths(prefix: str, template: str) -> list[str]:
+    """Starlette paths for an Azure route template (constraints dropped, ``{x?}`` optional)."""
+    optional = [m.group(2) for m in _PARAM.finditer(template) if m.group(4)]
+
+    def convert(match: re.Match[str]) -> str:
+        catch_all, name, constraint, _ = match.groups()
+        if catch_all:
+            return f"{{{name}:path}}"
+        return f"{{{name}:int}}" if constraint == "int" else f"{{{name}}}"
+
+    full = "/".join(part for part in (prefix.strip("/"), template.strip("/")) if part)
+    paths = ["/" + _PARAM.sub(convert, full)]
+    if optional:  # also serve the route with the optional parameters left out
+        shorter = re.sub(r"/?\{[^}]*\?\}", "", full)
+        paths.append("/" + _PARAM.sub(convert, shorter))
+    return paths
+
+
+def _to_starlette(response: func.HttpResponse) -> Response:
+    headers = dict(response.headers)
+    if not any(name.lower() == "content-type" for name in headers) and response.mimetype:
+        charset = f"; charset={response.charset}" if response.charset else ""
+        headers["Content-Type"] = f"{response.mimetype}{charset}"
+    return Response(content=response.get_body(), status_code=response.status_code, headers=headers)
+
+
+def _endpoint(spec: FunctionSpec, invoke: Invoker):  # type: ignore[no-untyped-def]
+    async def endpoint(request: Request) -> Response:
+        req = func.HttpRequest(
+            method=request.method,
+            url=str(request.url),
+            headers=dict(request.headers),
+            params=dict(request.query_params),
+            route_params={key: str(value) for key, value in request.path_params.items()},
+            body=await request.body(),
+        )
+        try:
+            result = await invoke(spec, req)
+        except Exception:
+            log.exception("function %s failed", spec.name)
+            return Response(status_code=500)
+        if not isinstance(result, func.HttpResponse):
+            log.error("function %s returned %r, not an HttpResponse", spec.name, type(result))
+            return Response(status_code=500)
+        return _to_starlette(result)
+
+    return endpoint
+
+
+def build_http_app(specs: list[FunctionSpec], invoke: Invoker, route_prefix: str) -> Starlette:
+    """A Starlette app with one route per HTTP-triggered function."""
+    routes = []
+    for spec in specs:
+        methods = [str(m).upper() for m in spec.trigger.get("methods") or ALL_METHODS]
+        for path in route_paths(route_prefix, spec.trigger.get("route") or spec.name):
+            routes.append(
+                Route(path, _endpoint(spec, invoke), methods=methods, name=f"{spec.name}:{path}")
+            )
+    return Starlette(routes=routes)

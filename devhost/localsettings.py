@@ -1,0 +1,39 @@
+"""``local.settings.json``: created from the example when missing, its ``Values`` put in the
+environment the way ``func start`` does (variables already set in the environment win)."""
+
+import json
+import os
+import secrets
+from collections.abc import MutableMapping
+from pathlib import Path
+
+SETTINGS_FILE = "local.settings.json"
+EXAMPLE_FILE = "local.settings.json.example"
+GENERATED = ("AUTH_JWT_SECRET",)
+
+
+def ensure(project_dir: Path) -> Path:
+    """The settings file, created from the example (with fresh secrets) if it does not exist."""
+    path = project_dir / SETTINGS_FILE
+    if path.exists():
+        return path
+    data = json.loads((project_dir / EXAMPLE_FILE).read_text())
+    for name in GENERATED:
+        if not data["Values"].get(name):
+            data["Values"][name] = secrets.token_urlsafe(48)
+    path.write_text(json.dumps(data, indent=2) + "\n")
+    path.chmod(0o600)
+    print(f"devhost: created {SETTINGS_FILE} from {EXAMPLE_FILE} (with a new development secret)")
+    return path
+
+
+def values(path: Path) -> dict[str, str]:
+    """The ``Values`` section, every value as a string."""
+    data = json.loads(path.read_text())
+    return {name: str(value) for name, value in data.get("Values", {}).items()}
+
+
+def apply(project_dir: Path, environ: MutableMapping[str, str] = os.environ) -> None:
+    """Load ``local.settings.json`` (creating it if needed) into ``environ`` without overriding."""
+    for name, value in values(ensure(project_dir)).items():
+        environ.setdefault(name, value)

@@ -1,0 +1,70 @@
+"""The one error tree of the application.
+
+    SkillSyncError
+    ├── FinalError                 retrying the same work cannot help
+    │   ├── NotFound               no such resource for this user
+    │   ├── IllegalTransition      the state machine refuses a status change
+    │   ├── ContentRejected        generated content failed validation
+    │   └── InvalidMessage         a queue message we cannot read
+    └── RetryableError             the same work may succeed later
+        ├── StorageUnavailable     Cosmos DB or the queue timed out, throttled or is down
+        ├── ProviderUnavailable    an LLM provider timed out, throttled or is down
+        └── ConcurrencyConflict    someone else changed the document first (etag mismatch)
+
+HTTP functions map FinalError to 4xx and RetryableError to 503; the queue handler records a
+FinalError on the lesson and raises a RetryableError so the queue redelivers the message.
+"""
+
+
+class SkillSyncError(Exception):
+    """Base of every error the application raises on purpose."""
+
+
+class FinalError(SkillSyncError):
+    """Retrying the same work cannot succeed."""
+
+
+class RetryableError(SkillSyncError):
+    """The same work may succeed if tried again later."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class NotFound(FinalError):
+    """The resource does not exist, or belongs to another user (we do not tell which)."""
+
+    def __init__(self, kind: str, resource_id: str) -> None:
+        super().__init__(f"{kind} {resource_id!r} was not found")
+        self.kind = kind
+        self.resource_id = resource_id
+
+
+class IllegalTransition(FinalError):
+    """A lesson was asked to move to a status its current status cannot reach."""
+
+    def __init__(self, current: str, target: str) -> None:
+        super().__init__(f"a lesson cannot go from {current!r} to {target!r}")
+        self.current = current
+        self.target = target
+
+
+class ContentRejected(FinalError):
+    """A provider's output is not a valid lesson (after any repair)."""
+
+
+class InvalidMessage(FinalError):
+    """A queue message is not a readable generation request."""
+
+
+class StorageUnavailable(RetryableError):
+    """Our own storage (Cosmos DB, Storage queues) failed in a way that may pass."""
+
+
+class ProviderUnavailable(RetryableError):
+    """An LLM provider failed in a way that may pass."""
+
+
+class ConcurrencyConflict(RetryableError):
+    """A conditional write lost a race: the stored document changed since it was read."""

@@ -1,0 +1,162 @@
+"""A lesson and the state machine of its generation status.
+
+    pending ──queue──▶ queued ──start──▶ generating ──complete──▶ completed
+       ▲                 │ ▲                 │
+       └──── unqueue ────┘ └──── release ────┤
+    failed ◀─────────────────── fail ────────┘
+    failed ──queue──▶ queued
+
+``unqueue`` undoes a ``queue`` whose message could not be sent; ``release`` hands a claimed lesson
+back to the queue after a retryable failure, so the redelivered message can claim it again.
+"""
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import Field
+
+from domain.base import DocumentModel, utcnow
+from domain.content import LessonContent
+from domain.errors import IllegalTransition
+
+
+class GenerationStatus(StrEnum):
+    """Where a lesson is on its way from skeleton to written content."""
+
+    PENDING = "pending"
+    QUEUED = "queued"
+    GENERATING = "generating"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+S = GenerationStatus
+_ALLOWED: dict[GenerationStatus, frozenset[GenerationStatus]] = {
+    S.PENDING: frozenset({S.QUEUED}),
+    S.QUEUED: frozenset({S.GENERATING, S.PENDING, S.FAILED}),
+    S.GENERATING: frozenset({S.COMPLETED, S.FAILED, S.QUEUED}),
+    S.COMPLETED: frozenset(),
+    S.FAILED: frozenset({S.QUEUED}),
+}
+IN_FLIGHT = frozenset({S.QUEUED, S.GENERATING})
+
+
+class Stage(StrEnum):
+    """The step a generation is at, shown to the learner as progress."""
+
+    WAITING = "waiting"
+    QUEUED = "queued"
+    STARTING = "starting"
+    WRITING = "writing"
+    VALIDATING = "validating"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Progress(DocumentModel):
+    """How far a generation has come."""
+
+    stage: Stage = Stage.WAITING
+    percent: int = Field(default=0, ge=0, le=100)
+
+
+class TokenUsage(DocumentModel):
+    """Tokens a provider reports for one call."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class Source(DocumentModel):
+    """A reference a lesson was grounded on."""
+
+    kind: str
+    title: str
+    url: str
+    published_at: datetime | None = None
+
+
+class Lesson(DocumentModel):
+    """A lesson skeleton, and its content once written. Status changes go through the methods."""
+
+    id: str
+    user_id: str
+    roadmap_id: str
+    module_id: str
+    order: int
+    goal: str
+    skill_level: str
+    module_title: str
+    title: str
+    description: str
+    objectives: list[str]
+    estimated_minutes: int
+    generation_status: GenerationStatus = GenerationStatus.PENDING
+    generation_error: str | None = None
+    progress: Progress = Field(default_factory=Progress)
+    content: LessonContent | None = None
+    sources: list[Source] = Field(default_factory=list)
+    provider: str | None = None
+    model: str | None = None
+    usage: TokenUsage | None = None
+    generated_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    # The storage version (Cosmos etag) this copy was read at; conditional writes compare it.
+    version: str | None = Field(default=None, exclude=True)
+
+    @property
+    def status(self) -> GenerationStatus:
+        """Shorthand for ``generation_status``."""
+        return self.generation_status
+
+    def queue(self) -> None:
+        """Ask for the lesson to be written (from ``pending`` or ``failed``)."""
+        self._move(S.QUEUED, Progress(stage=Stage.QUEUED, percent=0))
+        self.generation_error = None
+
+    def unqueue(self, previous: GenerationStatus) -> None:
+        """Undo ``queue`` when its message could not be sent."""
+        if previous not in (S.PENDING, S.FAILED):
+            raise IllegalTransition(self.status, previous)
+        self._move(previous, Progress())
+        self.generation_error = "The lesson could not be queued; please try again."
+
+    def start(self) -> None:
+        """Claim a queued lesson for writing."""
+        self._move(S.GENERATING, Progress(stage=Stage.STARTING, percent=5))
+
+    def report(self, stage: Stage, percent: int) -> None:
+        """Record progress of a generation under way."""
+        if self.status is not S.GENERATING:
+            raise IllegalTransition(self.status, f"{S.GENERATING} ({stage})")
+        self.progress = Progress(stage=stage, percent=percent)
+        self.updated_at = utcnow()
+
+    def release(self) -> None:
+        """Hand a claimed lesson back to the queue after a retryable failure."""
+        self._move(S.QUEUED, Progress(stage=Stage.QUEUED, percent=0))
+
+    def complete(
+        self, content: LessonContent, *, provider: str, model: str, usage: TokenUsage | None
+    ) -> None:
+        """Store the written content."""
+        self._move(S.COMPLETED, Progress(stage=Stage.DONE, percent=100))
+        self.content = content
+        self.provider = provider
+        self.model = model
+        self.usage = usage
+        self.generation_error = None
+        self.generated_at = self.updated_at
+
+    def fail(self, reason: str) -> None:
+        """Give up on this generation, saying why in words a learner understands."""
+        self._move(S.FAILED, Progress(stage=Stage.FAILED, percent=self.progress.percent))
+        self.generation_error = reason
+
+    def _move(self, target: GenerationStatus, progress: Progress) -> None:
+        if target not in _ALLOWED[self.status]:
+            raise IllegalTransition(self.status, target)
+        self.generation_status = target
+        self.progress = progress
+        self.updated_at = utcnow()

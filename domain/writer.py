@@ -1,0 +1,118 @@
+"""The worker's side of generation: claim a queued lesson, write it, store the outcome."""
+
+import logging
+import time
+
+from domain.content import LessonContent
+from domain.errors import ConcurrencyConflict, FinalError, NotFound
+from domain.lesson import GenerationStatus, Lesson, Stage
+from domain.ports import GenerationMessage, LessonBrief, LessonRepository, LlmProvider
+from domain.validation import parse_json_as
+
+log = logging.getLogger(__name__)
+
+GAVE_UP = (
+    "We could not write this lesson after several attempts. Please try again in a few minutes."
+)
+
+
+class LessonWriter:
+    """Handles one generation message: at most one writer ever works on a lesson at a time."""
+
+    def __init__(self, lessons: LessonRepository, provider: LlmProvider) -> None:
+        self._lessons = lessons
+        self._provider = provider
+
+    async def handle(self, message: GenerationMessage) -> Lesson | None:
+        """Write the lesson if it is still queued; a duplicate or stale message does nothing.
+
+        A final failure is stored on the lesson as ``failed``; a retryable one hands the lesson
+        back to the queue and raises, so the message is delivered again.
+        """
+        lesson = await self._claim(message)
+        if lesson is None:
+            return None
+        started = time.perf_counter()
+        try:
+            await self._write(lesson)
+        except (ConcurrencyConflict, NotFound):
+            log.warning("lesson %s was changed or deleted while being written", lesson.id)
+            return None
+        except FinalError as error:
+            lesson.fail(str(error))
+            await self._lessons.save(lesson)
+        except Exception:
+            await self._release(message)
+            raise
+        log.info(
+            "lesson %s %s in %.0f ms (provider %s)",
+            lesson.id,
+            lesson.status,
+            (time.perf_counter() - started) * 1000,
+            lesson.provider,
+        )
+        return lesson
+
+    async def give_up(self, message: GenerationMessage) -> Lesson | None:
+        """Mark a lesson whose message was poisoned as ``failed``, if it is still in flight."""
+        try:
+            lesson = await self._lessons.get(message.user_id, message.lesson_id)
+        except NotFound:
+            return None
+        if lesson.status not in (GenerationStatus.QUEUED, GenerationStatus.GENERATING):
+            return lesson
+        lesson.fail(GAVE_UP)
+        await self._lessons.save(lesson)
+        return lesson
+
+    async def _claim(self, message: GenerationMessage) -> Lesson | None:
+        try:
+            lesson = await self._lessons.get(message.user_id, message.lesson_id)
+        except NotFound:
+            log.warning("lesson %s no longer exists; message dropped", message.lesson_id)
+            return None
+        if lesson.status is not GenerationStatus.QUEUED:
+            log.info("lesson %s is %s; duplicate message ignored", lesson.id, lesson.status)
+            return None
+        lesson.start()
+        try:
+            await self._lessons.save(lesson)
+        except ConcurrencyConflict:
+            log.info("lesson %s was claimed by another worker", lesson.id)
+            return None
+        return lesson
+
+    async def _write(self, lesson: Lesson) -> None:
+        await self._advance(lesson, Stage.WRITING, 20)
+        draft = await self._provider.write_lesson(brief_for(lesson))
+        await self._advance(lesson, Stage.VALIDATING, 80)
+        content = parse_json_as(LessonContent, draft.payload, what="The written lesson")
+        lesson.complete(content, provider=draft.provider, model=draft.model, usage=draft.usage)
+        await self._lessons.save(lesson)
+
+    async def _advance(self, lesson: Lesson, stage: Stage, percent: int) -> None:
+        lesson.report(stage, percent)
+        await self._lessons.save(lesson)
+
+    async def _release(self, message: GenerationMessage) -> None:
+        # Re-read: the copy in hand may be ahead of what was stored when the failure hit.
+        try:
+            lesson = await self._lessons.get(message.user_id, message.lesson_id)
+            if lesson.status is GenerationStatus.GENERATING:
+                lesson.release()
+                await self._lessons.save(lesson)
+        except Exception:  # the original error matters more; the message will be redelivered
+            log.exception("could not hand lesson %s back to the queue", message.lesson_id)
+
+
+def brief_for(lesson: Lesson) -> LessonBrief:
+    """What a provider is told about the lesson to write."""
+    return LessonBrief(
+        goal=lesson.goal,
+        skill_level=lesson.skill_level,
+        module_title=lesson.module_title,
+        title=lesson.title,
+        description=lesson.description,
+        objectives=tuple(lesson.objectives),
+        estimated_minutes=lesson.estimated_minutes,
+    )

@@ -1,0 +1,13 @@
+"""The Azure Functions entry point: builds the app and registers one blueprint per concern."""
+
+import azure.functions as func
+
+from functions.generation import bp as generation_bp
+from functions.health import bp as health_bp
+from functions.lessons import bp as lessons_bp
+from functions.roadmaps import bp as roadmaps_bp
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+
+for blueprint in (health_bp, roadmaps_bp, lessons_bp, generation_bp):
+    app.register_functions(blueprint)

@@ -1,0 +1,177 @@
+"""HTTP plumbing shared by the HTTP triggers: auth, JSON in and out, RFC 9457 problems."""
+
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import azure.functions as func
+from pydantic import BaseModel, ValidationError
+
+from adapters.auth import Unauthenticated
+from domain.errors import IllegalTransition, NotFound, RetryableError
+from functions.bootstrap import Services, get_services
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+MAX_BODY_BYTES = 64 * 1024
+PROBLEM_JSON = "application/problem+json"
+# Ids we issue are UUIDs; anything else cannot name a resource, so it is not looked up.
+_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+
+
+class Problem(Exception):
+    """An HTTP error response in RFC 9457 form, raised from inside a handler."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str | None = None,
+        *,
+        slug: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
+        super().__init__(detail or title)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.slug = slug
+        self.headers = dict(headers or {})
+        self.extensions = extensions
+
+    def response(self, instance: str) -> func.HttpResponse:
+        """The ``application/problem+json`` response."""
+        body: dict[str, Any] = {
+            "type": f"/problems/{self.slug}" if self.slug else "about:blank",
+            "title": self.title,
+            "status": self.status,
+        }
+        if self.detail:
+            body["detail"] = self.detail
+        body["instance"] = instance
+        body.update(self.extensions)
+        return func.HttpResponse(
+            json.dumps(body), status_code=self.status, headers=self.headers, mimetype=PROBLEM_JSON
+        )
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated user and the services to act with."""
+
+    user_id: str
+    services: Services
+
+
+def json_response(
+    body: BaseModel | Mapping[str, Any], status: int = 200, headers: Mapping[str, str] | None = None
+) -> func.HttpResponse:
+    """A JSON response; models are written with their camelCase aliases."""
+    text = body.model_dump_json() if isinstance(body, BaseModel) else json.dumps(body)
+    return func.HttpResponse(
+        text, status_code=status, headers=dict(headers or {}), mimetype="application/json"
+    )
+
+
+def read_json(req: func.HttpRequest, model: type[M], *, optional: bool = False) -> M:
+    """Validate the request body as ``model``; raise a ``Problem`` naming what is wrong."""
+    raw = req.get_body() or b""
+    if len(raw) > MAX_BODY_BYTES:
+        raise Problem(413, "Request body too large", f"The limit is {MAX_BODY_BYTES} bytes.")
+    if optional and not raw.strip():
+        raw = b"{}"
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise Problem(
+            400, "Malformed JSON", "The request body is not valid JSON.", slug="malformed-json"
+        ) from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise Problem(
+            422,
+            "Invalid request",
+            "The request body does not match the expected shape.",
+            slug="validation-error",
+            errors=[
+                {"field": ".".join(str(p) for p in item["loc"]) or "body", "message": item["msg"]}
+                for item in error.errors(include_url=False, include_input=False)
+            ],
+        ) from None
+
+
+def resource_id(req: func.HttpRequest, name: str, kind: str) -> str:
+    """A route parameter that names a resource; a malformed one is simply not found."""
+    value = str(req.route_params.get(name, ""))
+    if not _ID.match(value):
+        raise NotFound(kind, value)
+    return value
+
+
+Handler = Callable[[func.HttpRequest, Caller], Awaitable[func.HttpResponse]]
+PublicHandler = Callable[[func.HttpRequest, Services], Awaitable[func.HttpResponse]]
+
+
+def authenticated(handler: Handler) -> Callable[[func.HttpRequest], Awaitable[func.HttpResponse]]:
+    """Run ``handler`` for the bearer token's user, mapping domain errors to responses."""
+
+    async def run(req: func.HttpRequest, services: Services) -> func.HttpResponse:
+        user_id = services.verifier.user_id(req.headers.get("Authorization"))
+        return await handler(req, Caller(user_id=user_id, services=services))
+
+    return _endpoint(run, handler)
+
+
+def public(handler: PublicHandler) -> Callable[[func.HttpRequest], Awaitable[func.HttpResponse]]:
+    """Run ``handler`` without authentication, mapping domain errors to responses."""
+    return _endpoint(handler, handler)
+
+
+def _endpoint(
+    run: PublicHandler, original: Callable[..., Any]
+) -> Callable[[func.HttpRequest], Awaitable[func.HttpResponse]]:
+    async def endpoint(req: func.HttpRequest) -> func.HttpResponse:
+        try:
+            return await run(req, get_services())
+        except Exception as error:  # every error becomes a problem response
+            return _problem_for(error).response(_path(req.url))
+
+    # The Functions indexer reads the parameters of the function it is given: keep only ``req``.
+    endpoint.__name__ = original.__name__
+    endpoint.__qualname__ = original.__qualname__
+    endpoint.__doc__ = original.__doc__
+    endpoint.__module__ = original.__module__
+    return endpoint
+
+
+def _problem_for(error: Exception) -> Problem:
+    if isinstance(error, Problem):
+        return error
+    if isinstance(error, Unauthenticated):
+        return Problem(401, "Unauthorized", str(error), headers={"WWW-Authenticate": "Bearer"})
+    if isinstance(error, NotFound):
+        return Problem(404, "Not Found", f"No {error.kind} with that id.")
+    if isinstance(error, IllegalTransition):
+        return Problem(409, "Conflict", str(error))
+    if isinstance(error, RetryableError):
+        log.warning("answering 503: %s", error)
+        retry_after = max(1, round(error.retry_after or 2))
+        return Problem(
+            503,
+            "Service Unavailable",
+            "A backing service is busy or unreachable; try again shortly.",
+            headers={"Retry-After": str(retry_after)},
+        )
+    log.exception("unhandled error", exc_info=error)
+    return Problem(500, "Internal Server Error", "Something went wrong on our side.")
+
+
+def _path(url: str) -> str:
+    match = re.match(r"^[a-z]+://[^/]+(/[^?#]*)", url)
+    return match.group(1) if match else url
