@@ -1,6 +1,7 @@
 """Application settings, read once from the environment (``local.settings.json`` Values locally,
 App Settings in Azure) and validated at start-up."""
 
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Annotated
 
@@ -51,3 +52,15 @@ def get_settings() -> Settings:
             f"{'.'.join(str(p) for p in item['loc'])} ({item['msg']})" for item in error.errors()
         )
         raise SettingsError(f"invalid or missing settings: {problems}") from None
+
+
+def settings_from(values: Mapping[str, str]) -> Settings:
+    """Settings from exactly these variables, ignoring the environment (tools and tests)."""
+    aliases = {
+        str(field.validation_alias).lower(): str(field.validation_alias)
+        for field in Settings.model_fields.values()
+        if field.validation_alias
+    }
+    return Settings.model_validate(
+        {aliases.get(k.lower(), k.lower()): v for k, v in values.items()}
+    )

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 LOG_DIR = PROJECT_DIR / ".devhost" / "logs"
+PROVISION_TIMEOUT = 30.0
 
 
 def _configure_logging(level: str) -> None:
@@ -44,7 +45,10 @@ def _settings() -> "Settings":
 async def _start(host: "FunctionHost", address: str, port: int) -> None:
     from devhost.provision import provision, queue_names
 
-    await provision(_settings(), queue_names(host.specs))
+    try:
+        await asyncio.wait_for(provision(_settings(), queue_names(host.specs)), PROVISION_TIMEOUT)
+    except Exception as error:  # serve anyway, as the Functions host would: /api/health tells
+        logging.getLogger("devhost").error("could not create databases and queues: %r", error)
     print(
         host.describe(
             f"http://{'localhost' if address in ('127.0.0.1', '0.0.0.0') else address}:{port}"

@@ -135,14 +135,14 @@ class Emulators:
             raise EmulatorError(f"port(s) {taken} already in use: is another stack running?")
         self._log_dir.mkdir(parents=True, exist_ok=True)
         for name, command in self.commands().items():
-            log_file = (self._log_dir / f"{name}.log").open("ab")
-            self._processes[name] = subprocess.Popen(
-                command,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                preexec_fn=_die_with_parent,
-            )
+            with (self._log_dir / f"{name}.log").open("ab") as log_file:  # the child keeps a copy
+                self._processes[name] = subprocess.Popen(
+                    command,
+                    stdout=log_file,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    preexec_fn=_die_with_parent,
+                )
         self._wait_ready(timeout)
 
     def _wait_ready(self, timeout: float) -> None:

@@ -5,6 +5,7 @@ import contextlib
 import logging
 import os
 import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import uvicorn
@@ -56,15 +57,19 @@ class FunctionHost:
             workers = [listener.run(stopping) for listener in await self._listeners(stack, invoke)]
             workers += [TimerRunner(spec, invoke).run(stopping) for spec in self.by_kind("timer")]
             background = [asyncio.create_task(work) for work in workers]
+            server: _Server | None = None
+            if self._enabled["http"]:
+                app = build_http_app(self.by_kind("http"), invoke, self.config.route_prefix)
+                config = uvicorn.Config(
+                    app, host=host, port=port, log_config=None, access_log=False, lifespan="off"
+                )
+                server = _Server(config)
+            _on_signals(stopping, server)
             try:
-                if self._enabled["http"]:
-                    app = build_http_app(self.by_kind("http"), invoke, self.config.route_prefix)
-                    config = uvicorn.Config(
-                        app, host=host, port=port, log_config=None, access_log=False, lifespan="off"
-                    )
-                    await uvicorn.Server(config).serve()
+                if server is not None:
+                    await server.serve()
                 else:
-                    await _wait_for_signal()
+                    await stopping.wait()
             finally:
                 stopping.set()
                 await asyncio.gather(*background, return_exceptions=True)
@@ -95,9 +100,23 @@ class _NoUnclosedWarnings(logging.Filter):
         return not str(record.msg).startswith("Unclosed")
 
 
-async def _wait_for_signal() -> None:
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: the host stops everything on one signal."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _on_signals(stopping: asyncio.Event, server: uvicorn.Server | None) -> None:
+    """SIGINT/SIGTERM stop the host gracefully; a second one stops HTTP at once."""
+
+    def stop() -> None:
+        if server is not None:
+            server.force_exit = server.should_exit
+            server.should_exit = True
+        stopping.set()
+
     loop = asyncio.get_running_loop()
-    received = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, received.set)
-    await received.wait()
+        loop.add_signal_handler(sig, stop)

@@ -1,0 +1,165 @@
+"""``make bench``: the storage choices this app relies on, measured side by side in one run.
+
+Each line compares two ways of doing the same work against the same local emulators and prints
+the ratio; absolute times on an emulator say little about Azure, ratios say which way is faster.
+"""
+
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from adapters.cosmos import LESSONS, create_cosmos_client, ensure_schema
+from adapters.cosmos_repository import CosmosLessonRepository
+from adapters.settings import Settings, settings_from
+from devhost.emulators import Emulators, Ports
+from domain.roadmap import (
+    CreateRoadmapRequest,
+    LessonPlan,
+    ModulePlan,
+    RoadmapOutline,
+    build_roadmap,
+)
+
+RESULTS = Path(__file__).resolve().parent / "results"
+ROUNDS = 15
+
+
+def _settings(ports: Ports) -> Settings:
+    return settings_from(
+        {**ports.settings(), "AUTH_JWT_SECRET": "b" * 48, "COSMOS_DATABASE": "bench"}
+    )
+
+
+def _lessons(user: str, count: int = 16):
+    outline = RoadmapOutline(
+        modules=[
+            ModulePlan(
+                title="Module",
+                lessons=[
+                    LessonPlan(title=f"Lesson {i}", objectives=["Objective"]) for i in range(count)
+                ],
+            )
+        ]
+    )
+    request = CreateRoadmapRequest(goal="Benchmark", skill_level="beginner")
+    return build_roadmap(user, request, outline, "bench")[1]
+
+
+async def _median_ms(work: Callable[[int], Awaitable[None]], rounds: int = ROUNDS) -> float:
+    times = []
+    for i in range(rounds):
+        started = time.perf_counter()
+        await work(i)
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+async def run(settings: Settings) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    async with create_cosmos_client(settings) as cosmos:
+        await ensure_schema(cosmos, settings.cosmos_database)
+        container = cosmos.get_database_client(settings.cosmos_database).get_container_client(
+            LESSONS
+        )
+        repo = CosmosLessonRepository(container)
+
+        async def concurrent(i: int) -> None:
+            await repo.add_all(_lessons(f"c{i}"))
+
+        async def sequential(i: int) -> None:
+            for lesson in _lessons(f"s{i}"):
+                await container.create_item(lesson.model_dump(mode="json"))
+
+        rows.append(
+            _row(
+                "write 16 lesson skeletons",
+                "concurrent (add_all)",
+                await _median_ms(concurrent),
+                "one by one",
+                await _median_ms(sequential),
+            )
+        )
+
+        lesson = _lessons("reader", 1)[0]
+        await repo.add_all([lesson])
+
+        async def point_reads(_: int) -> None:
+            for _ in range(20):
+                await repo.get("reader", lesson.id)
+
+        async def queries(_: int) -> None:
+            for _ in range(20):
+                items = container.query_items(
+                    "SELECT * FROM c WHERE c.userId = @u AND c.id = @id",
+                    parameters=[
+                        {"name": "@u", "value": "reader"},
+                        {"name": "@id", "value": lesson.id},
+                    ],
+                    partition_key="reader",
+                )
+                assert [item async for item in items]
+
+        rows.append(
+            _row(
+                "read one lesson ×20",
+                "point read",
+                await _median_ms(point_reads),
+                "query by id",
+                await _median_ms(queries),
+            )
+        )
+
+        async def fresh_client(_: int) -> None:
+            for _ in range(5):
+                async with create_cosmos_client(settings) as other:
+                    db = other.get_database_client(settings.cosmos_database)
+                    await CosmosLessonRepository(db.get_container_client(LESSONS)).get(
+                        "reader", lesson.id
+                    )
+
+        async def shared_client(_: int) -> None:
+            for _ in range(5):
+                await repo.get("reader", lesson.id)
+
+        rows.append(
+            _row(
+                "read one lesson ×5",
+                "shared client",
+                await _median_ms(shared_client),
+                "client per request",
+                await _median_ms(fresh_client),
+            )
+        )
+    return rows
+
+
+def _row(task: str, ours: str, ours_ms: float, other: str, other_ms: float) -> dict[str, object]:
+    return {
+        "task": task,
+        "ours": ours,
+        "ours_ms": round(ours_ms, 2),
+        "other": other,
+        "other_ms": round(other_ms, 2),
+        "speedup": round(other_ms / ours_ms, 1),
+    }
+
+
+def main() -> None:
+    ports = Ports.free()
+    with tempfile.TemporaryDirectory() as logs, Emulators(ports, Path(logs)):
+        rows = asyncio.run(run(_settings(ports)))
+    print(f"{'task':28} {'ours':22} {'ms':>8}   {'instead of':22} {'ms':>8}   speed-up")
+    for r in rows:
+        ours = f"{r['ours']:22} {r['ours_ms']:>8}"
+        other = f"{r['other']:22} {r['other_ms']:>8}"
+        print(f"{r['task']:28} {ours}   {other}   ×{r['speedup']}")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(rows, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

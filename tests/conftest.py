@@ -1,0 +1,47 @@
+"""Session fixtures: the real emulators on free ports, shared by integration and e2e tests.
+
+Unit tests never ask for them, so ``pytest tests/unit`` starts nothing.
+"""
+
+import asyncio
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from adapters.settings import Settings, settings_from
+from devhost.emulators import Emulators, Ports
+from devhost.functions import discover, load_app
+from devhost.provision import provision, queue_names
+
+ROOT = Path(__file__).resolve().parent.parent
+LOG_DIR = ROOT / ".devhost" / "test-logs"
+
+
+@dataclass(frozen=True)
+class Stack:
+    """Emulators started for this test session, and the settings that reach them."""
+
+    ports: Ports
+    env: dict[str, str]
+    settings: Settings
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    ports = Ports.free()
+    with Emulators(ports, LOG_DIR):
+        env = {
+            **ports.settings(),
+            "FUNCTIONS_WORKER_RUNTIME": "python",
+            "COSMOS_DATABASE": "skillsync-test",
+            "AUTH_JWT_SECRET": secrets.token_urlsafe(48),
+            "AUTH_ISSUER": "skillsync-test",
+            "AUTH_AUDIENCE": "skillsync-api",
+            "LOG_LEVEL": "INFO",
+        }
+        settings = settings_from(env)
+        asyncio.run(provision(settings, queue_names(discover(load_app(ROOT)))))
+        yield Stack(ports=ports, env=env, settings=settings)

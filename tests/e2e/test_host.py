@@ -1,0 +1,22 @@
+"""The local host process itself: health when a service is down, clean shutdown."""
+
+import httpx
+
+from devhost.emulators import free_port
+from tests.conftest import Stack
+from tests.e2e.conftest import start_host
+
+
+def test_health_names_the_unavailable_service_and_ctrl_c_stops_the_host(stack: Stack) -> None:
+    host = start_host(
+        stack,
+        COSMOS_ENDPOINT=f"http://127.0.0.1:{free_port()}",
+        HEALTH_TIMEOUT_SECONDS="2",
+    )
+    try:
+        response = httpx.get(f"{host.base_url}/api/health", timeout=10)
+        assert response.status_code == 503
+        assert response.json() == {"cosmos": "unavailable", "queue": "ok"}
+    finally:
+        exit_code = host.stop()
+    assert exit_code == 0
