@@ -59,6 +59,8 @@ def load_app(project_dir: Path, module: str = "function_app") -> func.FunctionAp
 def discover(app: func.FunctionApp) -> list[FunctionSpec]:
     """Every function the app registered whose trigger this host can serve."""
     specs = []
+    # get_functions() records every name it has seen and refuses to list them a second time.
+    app.functions_bindings = None
     for function in app.get_functions():
         name = str(function.get_function_name())
         declared = function.get_trigger()

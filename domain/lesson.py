@@ -31,13 +31,14 @@ class GenerationStatus(StrEnum):
 
 
 S = GenerationStatus
-_ALLOWED: dict[GenerationStatus, frozenset[GenerationStatus]] = {
-    S.PENDING: frozenset({S.QUEUED}),
-    S.QUEUED: frozenset({S.GENERATING, S.PENDING, S.FAILED}),
-    S.GENERATING: frozenset({S.COMPLETED, S.FAILED, S.QUEUED}),
-    S.COMPLETED: frozenset(),
-    S.FAILED: frozenset({S.QUEUED}),
-}
+# Each status change, by the method that makes it: (statuses it may start from, status it reaches).
+# ``unqueue`` returns to the status the lesson had before ``queue``: pending or failed.
+_QUEUE = (frozenset({S.PENDING, S.FAILED}), S.QUEUED)
+_START = (frozenset({S.QUEUED}), S.GENERATING)
+_RELEASE = (frozenset({S.GENERATING}), S.QUEUED)
+_COMPLETE = (frozenset({S.GENERATING}), S.COMPLETED)
+_FAIL = (frozenset({S.QUEUED, S.GENERATING}), S.FAILED)
+_UNQUEUE_FROM = frozenset({S.QUEUED})
 IN_FLIGHT = frozenset({S.QUEUED, S.GENERATING})
 
 
@@ -112,19 +113,19 @@ class Lesson(DocumentModel):
 
     def queue(self) -> None:
         """Ask for the lesson to be written (from ``pending`` or ``failed``)."""
-        self._move(S.QUEUED, Progress(stage=Stage.QUEUED, percent=0))
+        self._move(_QUEUE, Progress(stage=Stage.QUEUED, percent=0))
         self.generation_error = None
 
     def unqueue(self, previous: GenerationStatus) -> None:
         """Undo ``queue`` when its message could not be sent."""
         if previous not in (S.PENDING, S.FAILED):
             raise IllegalTransition(self.status, previous)
-        self._move(previous, Progress())
+        self._move((_UNQUEUE_FROM, previous), Progress())
         self.generation_error = "The lesson could not be queued; please try again."
 
     def start(self) -> None:
         """Claim a queued lesson for writing."""
-        self._move(S.GENERATING, Progress(stage=Stage.STARTING, percent=5))
+        self._move(_START, Progress(stage=Stage.STARTING, percent=5))
 
     def report(self, stage: Stage, percent: int) -> None:
         """Record progress of a generation under way."""
@@ -135,13 +136,13 @@ class Lesson(DocumentModel):
 
     def release(self) -> None:
         """Hand a claimed lesson back to the queue after a retryable failure."""
-        self._move(S.QUEUED, Progress(stage=Stage.QUEUED, percent=0))
+        self._move(_RELEASE, Progress(stage=Stage.QUEUED, percent=0))
 
     def complete(
         self, content: LessonContent, *, provider: str, model: str, usage: TokenUsage | None
     ) -> None:
         """Store the written content."""
-        self._move(S.COMPLETED, Progress(stage=Stage.DONE, percent=100))
+        self._move(_COMPLETE, Progress(stage=Stage.DONE, percent=100))
         self.content = content
         self.provider = provider
         self.model = model
@@ -151,11 +152,14 @@ class Lesson(DocumentModel):
 
     def fail(self, reason: str) -> None:
         """Give up on this generation, saying why in words a learner understands."""
-        self._move(S.FAILED, Progress(stage=Stage.FAILED, percent=self.progress.percent))
+        self._move(_FAIL, Progress(stage=Stage.FAILED, percent=self.progress.percent))
         self.generation_error = reason
 
-    def _move(self, target: GenerationStatus, progress: Progress) -> None:
-        if target not in _ALLOWED[self.status]:
+    def _move(
+        self, change: tuple[frozenset[GenerationStatus], GenerationStatus], progress: Progress
+    ) -> None:
+        sources, target = change
+        if self.status not in sources:
             raise IllegalTransition(self.status, target)
         self.generation_status = target
         self.progress = progress

@@ -87,7 +87,7 @@ def read_json(req: func.HttpRequest, model: type[M], *, optional: bool = False) 
         raw = b"{}"
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: absurd nesting
         raise Problem(
             400, "Malformed JSON", "The request body is not valid JSON.", slug="malformed-json"
         ) from None
@@ -109,7 +109,7 @@ def read_json(req: func.HttpRequest, model: type[M], *, optional: bool = False) 
 def resource_id(req: func.HttpRequest, name: str, kind: str) -> str:
     """A route parameter that names a resource; a malformed one is simply not found."""
     value = str(req.route_params.get(name, ""))
-    if not _ID.match(value):
+    if not _ID.fullmatch(value):
         raise NotFound(kind, value)
     return value
 

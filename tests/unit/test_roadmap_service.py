@@ -1,0 +1,224 @@
+"""RoadmapService: plan, store every skeleton, queue the first lessons; read back in order."""
+
+import json
+from typing import Any
+
+import pytest
+
+from domain.errors import ContentRejected, NotFound
+from domain.generation import GenerationRequests
+from domain.lesson import GenerationStatus
+from domain.roadmap import CreateRoadmapRequest
+from domain.roadmaps import RoadmapService
+from tests.unit.fakes import (
+    USER,
+    FakeLessonRepository,
+    FakeProvider,
+    FakeQueue,
+    FakeRoadmapRepository,
+)
+
+S = GenerationStatus
+
+
+class World:
+    """The service wired to fakes, with the fakes at hand for assertions."""
+
+    def __init__(self, planner: FakeProvider | None = None) -> None:
+        self.lessons = FakeLessonRepository()
+        self.roadmaps = FakeRoadmapRepository()
+        self.queue = FakeQueue()
+        self.planner = planner or FakeProvider()
+        self.service = RoadmapService(
+            self.roadmaps,
+            self.lessons,
+            self.planner,
+            GenerationRequests(self.lessons, self.queue),
+        )
+
+
+def _request(**fields: Any) -> CreateRoadmapRequest:
+    return CreateRoadmapRequest.model_validate(
+        {"goal": "Learn Python for data analysis", "skillLevel": "beginner", **fields}
+    )
+
+
+OUTLINE = [
+    {
+        "title": "Basics",
+        "description": "Start here",
+        "lessons": [
+            {"title": "Variables", "objectives": ["Name values"], "estimatedMinutes": 20},
+            {"title": "Functions", "objectives": ["Define a function", "Call it"]},
+        ],
+    },
+    {
+        "title": "Data",
+        "lessons": [
+            {
+                "title": "Lists",
+                "description": "Ordered collections",
+                "objectives": ["Index a list"],
+                "estimatedMinutes": 90,
+            }
+        ],
+    },
+]
+
+
+async def test_create_stores_every_lesson_and_queues_only_the_first():
+    world = World()
+
+    view = await world.service.create(USER, _request())
+
+    stored = world.lessons.all()
+    assert len(stored) == 8  # the offline planner's four modules of two lessons
+    assert [lesson.status for lesson in stored] == [S.QUEUED] + [S.PENDING] * 7
+    assert world.queue.lesson_ids == [stored[0].id]
+    assert view.planned_by == "offline"
+    assert world.roadmaps.all()[0].planned_by == "offline"
+    assert view.modules[0].lessons[0].generation_status is S.QUEUED
+
+
+async def test_create_asks_the_planner_with_the_learners_goal():
+    world = World()
+
+    await world.service.create(USER, _request(weeklyHours=3))
+
+    assert [(b.goal, b.skill_level, b.weekly_hours) for b in world.planner.roadmap_briefs] == [
+        ("Learn Python for data analysis", "beginner", 3)
+    ]
+
+
+@pytest.mark.parametrize("prefetch", [0, 2, 3])
+async def test_create_queues_the_first_prefetch_lessons_in_reading_order(prefetch: int):
+    world = World()
+
+    await world.service.create(USER, _request(modules=OUTLINE, prefetch=prefetch))
+
+    stored = world.lessons.all()
+    queued = [lesson.title for lesson in stored if lesson.status is S.QUEUED]
+    assert queued == ["Variables", "Functions", "Lists"][:prefetch]
+    assert [lesson.title for lesson in stored if lesson.status is S.PENDING] == [
+        "Variables",
+        "Functions",
+        "Lists",
+    ][prefetch:]
+    assert world.queue.lesson_ids == [lesson.id for lesson in stored[:prefetch]]
+
+
+async def test_prefetch_zero_queues_nothing():
+    world = World()
+
+    view = await world.service.create(USER, _request(prefetch=0))
+
+    assert world.queue.messages == []
+    assert {lesson.status for lesson in world.lessons.all()} == {S.PENDING}
+    assert {lesson.generation_status for module in view.modules for lesson in module.lessons} == {
+        S.PENDING
+    }
+
+
+async def test_prefetch_beyond_the_lesson_count_queues_every_lesson():
+    world = World()
+
+    await world.service.create(USER, _request(modules=OUTLINE, prefetch=10))
+
+    stored = world.lessons.all()
+    assert {lesson.status for lesson in stored} == {S.QUEUED}
+    assert world.queue.lesson_ids == [lesson.id for lesson in stored]
+
+
+async def test_explicit_outline_is_used_verbatim_and_planned_by_the_learner():
+    world = World()
+
+    view = await world.service.create(USER, _request(modules=OUTLINE, prefetch=0))
+
+    assert world.planner.roadmap_briefs == []
+    assert view.planned_by == "learner"
+    assert [(m.title, m.description, m.order) for m in view.modules] == [
+        ("Basics", "Start here", 1),
+        ("Data", "", 2),
+    ]
+    assert [
+        (lesson.title, lesson.description, lesson.objectives, lesson.estimated_minutes)
+        for module in view.modules
+        for lesson in module.lessons
+    ] == [
+        ("Variables", "", ["Name values"], 20),
+        ("Functions", "", ["Define a function", "Call it"], 30),
+        ("Lists", "Ordered collections", ["Index a list"], 90),
+    ]
+
+
+async def test_create_stores_the_roadmap_for_the_creator_only():
+    world = World()
+
+    view = await world.service.create(USER, _request(modules=OUTLINE))
+
+    assert (await world.roadmaps.get(USER, view.id)).goal == "Learn Python for data analysis"
+    with pytest.raises(NotFound):
+        await world.roadmaps.get("someone-else", view.id)
+    assert {lesson.user_id for lesson in world.lessons.all()} == {USER}
+
+
+async def test_refused_prefetch_leaves_the_roadmap_with_a_pending_lesson_to_retry():
+    world = World()
+    world.queue.refuse()
+
+    view = await world.service.create(USER, _request(modules=OUTLINE, prefetch=1))
+
+    first = world.lessons.all()[0]
+    assert first.status is S.PENDING
+    assert first.generation_error == "The lesson could not be queued; please try again."
+    assert view.modules[0].lessons[0].generation_status is S.PENDING
+    assert len(world.roadmaps.all()) == 1
+
+
+async def test_planner_outline_that_is_not_valid_stores_nothing():
+    bad_outline = json.dumps({"modules": []})
+    world = World(FakeProvider(plan_replies=[bad_outline]))
+
+    with pytest.raises(ContentRejected, match="The roadmap outline is not valid: modules"):
+        await world.service.create(USER, _request())
+
+    assert world.lessons.all() == []
+    assert world.roadmaps.all() == []
+    assert world.queue.messages == []
+
+
+async def test_get_returns_modules_with_lessons_in_outline_order():
+    world = World()
+    created = await world.service.create(USER, _request(modules=OUTLINE, prefetch=1))
+
+    view = await world.service.get(USER, created.id)
+
+    assert [[lesson.title for lesson in module.lessons] for module in view.modules] == [
+        ["Variables", "Functions"],
+        ["Lists"],
+    ]
+    assert [lesson.order for module in view.modules for lesson in module.lessons] == [1, 2, 1]
+    assert view.modules[0].lessons[0].generation_status is S.QUEUED
+
+
+async def test_get_shows_each_lessons_current_status():
+    world = World()
+    created = await world.service.create(USER, _request(modules=OUTLINE, prefetch=0))
+    lists = created.modules[1].lessons[0]
+    await GenerationRequests(world.lessons, world.queue).request(USER, lists.id)
+
+    view = await world.service.get(USER, created.id)
+
+    assert [lesson.generation_status for module in view.modules for lesson in module.lessons] == [
+        S.PENDING,
+        S.PENDING,
+        S.QUEUED,
+    ]
+
+
+async def test_another_users_roadmap_is_not_found():
+    world = World()
+    created = await world.service.create(USER, _request(modules=OUTLINE))
+
+    with pytest.raises(NotFound):
+        await world.service.get("someone-else", created.id)

@@ -1,0 +1,141 @@
+"""Settings fail fast, name what is missing or wrong, and never echo a secret."""
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from adapters.settings import Settings, SettingsError, get_settings
+
+COSMOS_KEY = "cosmos-key-SHOULD-NEVER-BE-PRINTED-9f8e7d"
+STORAGE = "DefaultEndpointsProtocol=https;AccountName=dev;AccountKey=storage-key-NEVER-PRINTED"
+JWT_SECRET = "jwt-secret-NEVER-PRINTED-and-at-least-32-characters"
+SETTING_NAMES = {name.lower() for name in Settings.model_fields} | {"azurewebjobsstorage"}
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in list(os.environ):
+        if name.lower() in SETTING_NAMES:
+            monkeypatch.delenv(name)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def _set_required(monkeypatch: pytest.MonkeyPatch, *, leave_out: str = "") -> None:
+    values = {
+        "AzureWebJobsStorage": STORAGE,
+        "COSMOS_ENDPOINT": "https://localhost:8081",
+        "COSMOS_KEY": COSMOS_KEY,
+        "AUTH_JWT_SECRET": JWT_SECRET,
+    }
+    for name, value in values.items():
+        if name != leave_out:
+            monkeypatch.setenv(name, value)
+
+
+def _error() -> str:
+    with pytest.raises(SettingsError) as raised:
+        get_settings()
+    return str(raised.value)
+
+
+def test_required_settings_are_read_with_defaults_for_the_rest(monkeypatch: pytest.MonkeyPatch):
+    _set_required(monkeypatch)
+
+    settings = get_settings()
+
+    assert settings.storage_connection.get_secret_value() == STORAGE
+    assert settings.cosmos_endpoint == "https://localhost:8081"
+    assert settings.cosmos_key.get_secret_value() == COSMOS_KEY
+    assert settings.auth_jwt_secret.get_secret_value() == JWT_SECRET
+    assert settings.cosmos_database == "skillsync"
+    assert settings.cosmos_endpoint_discovery is True
+    assert settings.auth_issuer == "skillsync-dev"
+    assert settings.auth_audience == "skillsync-api"
+    assert settings.poll_after_seconds == 2
+
+
+def test_settings_are_read_once_per_process(monkeypatch: pytest.MonkeyPatch):
+    _set_required(monkeypatch)
+    first = get_settings()
+    monkeypatch.setenv("COSMOS_DATABASE", "changed-later")
+
+    assert get_settings() is first
+
+
+def test_printed_settings_hide_the_secrets(monkeypatch: pytest.MonkeyPatch):
+    _set_required(monkeypatch)
+
+    shown = f"{get_settings()!r} {get_settings()}"
+
+    for secret in (COSMOS_KEY, STORAGE, JWT_SECRET):
+        assert secret not in shown
+
+
+def test_missing_settings_are_each_named():
+    message = _error()
+
+    assert message.startswith("invalid or missing settings: ")
+    for name in ("AzureWebJobsStorage", "cosmos_endpoint", "cosmos_key", "auth_jwt_secret"):
+        assert f"{name} (Field required)" in message
+
+
+@pytest.mark.parametrize(
+    ("left_out", "named"),
+    [
+        ("AzureWebJobsStorage", "AzureWebJobsStorage"),
+        ("COSMOS_ENDPOINT", "cosmos_endpoint"),
+        ("COSMOS_KEY", "cosmos_key"),
+        ("AUTH_JWT_SECRET", "auth_jwt_secret"),
+    ],
+)
+def test_one_missing_setting_is_named_and_no_secret_is_shown(
+    monkeypatch: pytest.MonkeyPatch, left_out: str, named: str
+):
+    _set_required(monkeypatch, leave_out=left_out)
+
+    message = _error()
+
+    assert message == f"invalid or missing settings: {named} (Field required)"
+    for secret in (COSMOS_KEY, STORAGE, JWT_SECRET):
+        assert secret not in message
+
+
+def test_invalid_secret_is_named_but_not_shown(monkeypatch: pytest.MonkeyPatch):
+    _set_required(monkeypatch, leave_out="COSMOS_ENDPOINT")
+    short_secret = "too-short-SECRET-VALUE"
+    monkeypatch.setenv("AUTH_JWT_SECRET", short_secret)
+
+    message = _error()
+
+    assert "cosmos_endpoint (Field required)" in message
+    assert "auth_jwt_secret (" in message
+    assert short_secret not in message
+    assert COSMOS_KEY not in message
+
+
+def test_endpoint_that_is_not_http_is_rejected(monkeypatch: pytest.MonkeyPatch):
+    _set_required(monkeypatch)
+    monkeypatch.setenv("COSMOS_ENDPOINT", "localhost:8081")
+
+    assert "cosmos_endpoint (String should match pattern" in _error()
+
+
+@pytest.mark.parametrize(("value", "expected"), [("false", False), ("0", False), ("true", True)])
+def test_endpoint_discovery_reads_booleans(
+    monkeypatch: pytest.MonkeyPatch, value: str, expected: bool
+):
+    _set_required(monkeypatch)
+    monkeypatch.setenv("COSMOS_ENDPOINT_DISCOVERY", value)
+
+    assert get_settings().cosmos_endpoint_discovery is expected
+
+
+def test_settings_cannot_be_changed_after_start_up(monkeypatch: pytest.MonkeyPatch):
+    _set_required(monkeypatch)
+    settings = get_settings()
+
+    with pytest.raises(ValueError, match="frozen"):
+        settings.log_level = "DEBUG"  # type: ignore[misc]
