@@ -3,12 +3,14 @@ App Settings in Azure) and validated at start-up."""
 
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Seconds = Annotated[float, Field(gt=0, le=300)]
+LLM_PROVIDERS = ("groq", "gemini", "qwen", "offline")
+DASHSCOPE_COMPATIBLE_URL = "https://dashscope-intl.aliyuncs.com/compatible-mode/v1"
 
 
 class SettingsError(RuntimeError):
@@ -37,9 +39,70 @@ class Settings(BaseSettings):
     )
     auth_issuer: str = "skillsync-dev"
     auth_audience: str = "skillsync-api"
+    llm_providers: str = Field(
+        default=",".join(LLM_PROVIDERS), description="Providers to try, in order, comma-separated."
+    )
+    groq_api_key: SecretStr | None = None
+    groq_model: str = "llama-3.3-70b-versatile"
+    groq_base_url: str | None = None
+    gemini_api_key: SecretStr | None = None
+    gemini_model: str = "gemini-2.5-flash"
+    gemini_base_url: str | None = None
+    gemini_api_version: str = "v1beta"
+    qwen_api_key: SecretStr | None = None
+    qwen_model: str = "qwen-plus"
+    qwen_base_url: str = DASHSCOPE_COMPATIBLE_URL
+    llm_attempt_timeout_seconds: Seconds = 30.0
+    llm_lesson_budget_seconds: Annotated[float, Field(gt=0, le=600)] = 90.0
+    llm_outline_budget_seconds: Seconds = 20.0
+    llm_rate_limit_cooldown_seconds: Seconds = 30.0
+    llm_auth_cooldown_seconds: Annotated[float, Field(gt=0, le=86_400)] = 3600.0
     poll_after_seconds: int = Field(default=2, ge=1, le=60)
     health_timeout_seconds: Seconds = 3.0
     log_level: str = "INFO"
+
+    @field_validator(
+        "groq_api_key",
+        "gemini_api_key",
+        "qwen_api_key",
+        "groq_base_url",
+        "gemini_base_url",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("llm_providers")
+    @classmethod
+    def _known_providers(cls, value: str) -> str:
+        names = [name.strip().lower() for name in value.split(",") if name.strip()]
+        unknown = sorted(set(names) - set(LLM_PROVIDERS))
+        if not names or unknown or len(set(names)) != len(names):
+            raise ValueError(
+                f"must list some of {', '.join(LLM_PROVIDERS)} once each (unknown: {unknown})"
+            )
+        return ",".join(names)
+
+    @model_validator(mode="after")
+    def _some_provider_usable(self) -> Self:
+        used, skipped = self.llm_chain()
+        if not used:
+            raise ValueError(
+                f"no LLM provider is usable ({'; '.join(skipped.values())}): "
+                "set an API key or add offline to LLM_PROVIDERS"
+            )
+        return self
+
+    def llm_chain(self) -> tuple[list[str], dict[str, str]]:
+        """The providers to use, in order, and those skipped with the reason why."""
+        used, skipped = [], {}
+        for name in self.llm_providers.split(","):
+            if name != "offline" and getattr(self, f"{name}_api_key") is None:
+                skipped[name] = f"{name.upper()}_API_KEY is not set"
+            else:
+                used.append(name)
+        return used, skipped
 
 
 @lru_cache(maxsize=1)
@@ -49,7 +112,8 @@ def get_settings() -> Settings:
         return Settings()  # values come from the environment
     except ValidationError as error:
         problems = ", ".join(
-            f"{'.'.join(str(p) for p in item['loc'])} ({item['msg']})" for item in error.errors()
+            f"{'.'.join(str(p) for p in item['loc']) or 'settings'} ({item['msg']})"
+            for item in error.errors()
         )
         raise SettingsError(f"invalid or missing settings: {problems}") from None
 

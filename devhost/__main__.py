@@ -55,6 +55,9 @@ async def _start(host: "FunctionHost", address: str, port: int) -> None:
         ),
         flush=True,
     )
+    used, skipped = _settings().llm_chain()
+    notes = "".join(f"; {name} skipped ({why})" for name, why in skipped.items())
+    print(f"LLM providers, in order: {', '.join(used)}{notes}", flush=True)
     await host.serve(address, port)
 
 

@@ -1,13 +1,43 @@
 """What a written lesson contains; every provider's output is validated against these models."""
 
+from collections.abc import Callable
 from typing import Annotated, Self
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo, model_validator
 
 from domain.base import DocumentModel
 
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-Markdown = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+# Validation context key: a function that removes raw HTML from Markdown. Provider output is
+# validated with it, so no tag or script from a model reaches storage; stored documents, already
+# cleaned, are read back without it.
+CLEAN_MARKDOWN = "clean_markdown"
+MarkdownCleaner = Callable[[str], str]
+
+
+def _text(max_length: int) -> object:
+    """Text of at most ``max_length`` characters as the provider wrote it, then cleaned.
+
+    Cleaning may lengthen text (``&`` becomes ``&amp;``), so the limit applies before it; a
+    stored document, read back without a cleaner, is not held to it and always reads back.
+    """
+
+    def cleaned(value: str, info: ValidationInfo) -> str:
+        clean: MarkdownCleaner | None = (info.context or {}).get(CLEAN_MARKDOWN)
+        if clean is None:
+            return value
+        if len(value) > max_length:
+            raise ValueError(f"at most {max_length} characters, not {len(value)}")
+        value = clean(value).strip()
+        if not value:
+            raise ValueError("nothing is left once raw HTML is removed")
+        return value
+
+    return AfterValidator(cleaned)
+
+
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), _text(300)]
+Markdown = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), _text(20_000)]
+Summary = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), _text(2_000)]
 
 
 class Section(DocumentModel):
@@ -54,9 +84,7 @@ class QuizQuestion(DocumentModel):
 class LessonContent(DocumentModel):
     """The full text of a lesson, as a learner reads it."""
 
-    summary: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000)
-    ]
+    summary: Summary
     sections: list[Section] = Field(min_length=1, max_length=20)
     code_examples: list[CodeExample] = Field(default_factory=list, max_length=10)
     exercises: list[Exercise] = Field(min_length=1, max_length=10)

@@ -5,10 +5,13 @@
     │   ├── NotFound               no such resource for this user
     │   ├── IllegalTransition      the state machine refuses a status change
     │   ├── ContentRejected        generated content failed validation
+    │   ├── ProviderRejected       a provider refused the request (4xx); ``auth`` for 401/403/404
     │   └── InvalidMessage         a queue message we cannot read
     └── RetryableError             the same work may succeed later
         ├── StorageUnavailable     Cosmos DB or the queue timed out, throttled or is down
-        ├── ProviderUnavailable    an LLM provider timed out, throttled or is down
+        ├── ProviderUnavailable    an LLM provider failed (5xx, connection) and may recover
+        │   ├── ProviderTimeout    it did not answer within the attempt's time
+        │   └── ProviderRateLimited  429; ``retry_after`` says when to come back, if known
         └── ConcurrencyConflict    someone else changed the document first (etag mismatch)
 
 HTTP functions map FinalError to 4xx and RetryableError to 503; the queue handler records a
@@ -68,3 +71,24 @@ class ProviderUnavailable(RetryableError):
 
 class ConcurrencyConflict(RetryableError):
     """A conditional write lost a race: the stored document changed since it was read."""
+
+
+class ProviderTimeout(ProviderUnavailable):
+    """A provider did not answer within the time given to the attempt."""
+
+
+class ProviderRateLimited(ProviderUnavailable):
+    """A provider answered 429; ``retry_after`` (seconds) is when to try it again, if it said."""
+
+
+class ProviderRejected(FinalError):
+    """A provider refused the request itself. ``auth`` marks a configuration problem.
+
+    401/403 (a bad or revoked key) and 404 (an unknown model) are configuration errors: the same
+    provider will refuse every request until someone changes its settings.
+    """
+
+    def __init__(self, message: str, *, status: int, auth: bool) -> None:
+        super().__init__(message)
+        self.status = status
+        self.auth = auth

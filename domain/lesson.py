@@ -68,6 +68,14 @@ class TokenUsage(DocumentModel):
     completion_tokens: int = 0
 
 
+class ProviderAttempt(DocumentModel):
+    """One call to one provider while writing: who, how it ended, how long it took."""
+
+    provider: str
+    outcome: str
+    ms: int
+
+
 class Source(DocumentModel):
     """A reference a lesson was grounded on."""
 
@@ -100,6 +108,7 @@ class Lesson(DocumentModel):
     provider: str | None = None
     model: str | None = None
     usage: TokenUsage | None = None
+    attempts: list[ProviderAttempt] = Field(default_factory=list)
     generated_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -115,6 +124,7 @@ class Lesson(DocumentModel):
         """Ask for the lesson to be written (from ``pending`` or ``failed``)."""
         self._move(_QUEUE, Progress(stage=Stage.QUEUED, percent=0))
         self.generation_error = None
+        self.attempts = []
 
     def unqueue(self, previous: GenerationStatus) -> None:
         """Undo ``queue`` when its message could not be sent."""
@@ -134,26 +144,37 @@ class Lesson(DocumentModel):
         self.progress = Progress(stage=stage, percent=percent)
         self.updated_at = utcnow()
 
-    def release(self) -> None:
+    def release(self, attempts: list[ProviderAttempt] | None = None) -> None:
         """Hand a claimed lesson back to the queue after a retryable failure."""
         self._move(_RELEASE, Progress(stage=Stage.QUEUED, percent=0))
+        if attempts is not None:
+            self.attempts = list(attempts)
 
     def complete(
-        self, content: LessonContent, *, provider: str, model: str, usage: TokenUsage | None
+        self,
+        content: LessonContent,
+        *,
+        provider: str,
+        model: str,
+        usage: TokenUsage | None,
+        attempts: list[ProviderAttempt] | None = None,
     ) -> None:
-        """Store the written content."""
+        """Store the written content and how it was obtained."""
         self._move(_COMPLETE, Progress(stage=Stage.DONE, percent=100))
         self.content = content
         self.provider = provider
         self.model = model
         self.usage = usage
+        self.attempts = list(attempts or [])
         self.generation_error = None
         self.generated_at = self.updated_at
 
-    def fail(self, reason: str) -> None:
+    def fail(self, reason: str, attempts: list[ProviderAttempt] | None = None) -> None:
         """Give up on this generation, saying why in words a learner understands."""
         self._move(_FAIL, Progress(stage=Stage.FAILED, percent=self.progress.percent))
         self.generation_error = reason
+        if attempts is not None:
+            self.attempts = list(attempts)
 
     def _move(
         self, change: tuple[frozenset[GenerationStatus], GenerationStatus], progress: Progress

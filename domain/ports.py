@@ -6,12 +6,17 @@ Adapters implement these Protocols; the domain services take them as constructor
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from enum import StrEnum
+from typing import Generic, Protocol, TypeVar
+
+from pydantic import BaseModel
 
 from domain.base import DocumentModel, utcnow
-from domain.lesson import Lesson, TokenUsage
+from domain.lesson import Lesson, ProviderAttempt, TokenUsage
 from domain.roadmap import Roadmap
 from domain.views import LessonSummary
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class GenerationMessage(DocumentModel):
@@ -87,6 +92,31 @@ class RoadmapBrief:
     weekly_hours: int | None
 
 
+class TaskKind(StrEnum):
+    """What a provider is asked to write."""
+
+    LESSON = "lesson"
+    OUTLINE = "outline"
+
+
+@dataclass(frozen=True)
+class Repair:
+    """A second chance: the answer that failed validation, and what was wrong with it."""
+
+    previous: str
+    problem: str
+
+
+@dataclass(frozen=True)
+class LlmTask:
+    """One request to a provider: what to write, for whom, and the model its JSON must match."""
+
+    kind: TaskKind
+    brief: LessonBrief | RoadmapBrief
+    schema: type[BaseModel]
+    repair: Repair | None = None
+
+
 @dataclass(frozen=True)
 class Draft:
     """A provider's raw answer: JSON text still to be validated, and where it came from."""
@@ -99,19 +129,36 @@ class Draft:
 
 
 class LlmProvider(Protocol):
-    """A source of lesson text and roadmap outlines.
+    """One language-model host (or the offline templates) behind one small interface.
 
-    Both methods return the provider's JSON as text; the domain validates it. They raise
-    ``ProviderUnavailable`` for failures that may pass and ``ContentRejected`` for answers that
-    can never be used.
+    ``generate`` returns the provider's JSON as text; the chain validates it. It raises
+    ``ProviderRateLimited`` (429), ``ProviderTimeout``, ``ProviderUnavailable`` (5xx, connection)
+    or ``ProviderRejected`` (other 4xx; ``auth`` for 401/403/404), and never logs its key.
     """
 
     name: str
+    model: str
+    needs_network: bool
 
-    async def write_lesson(self, brief: LessonBrief) -> Draft:
-        """Write one lesson as JSON matching ``LessonContent``."""
+    async def generate(self, task: LlmTask, *, time_limit: float) -> Draft:
+        """Answer ``task`` within ``time_limit`` seconds."""
         ...
 
-    async def plan_roadmap(self, brief: RoadmapBrief) -> Draft:
-        """Outline a roadmap as JSON matching ``RoadmapOutline``."""
+
+@dataclass(frozen=True)
+class Generated(Generic[M]):
+    """A validated answer, the draft it came from, and every provider attempt it took."""
+
+    value: M
+    draft: Draft
+    attempts: list[ProviderAttempt]
+
+
+class LlmChain(Protocol):
+    """Providers tried in order until one gives a valid answer (see ``domain.chain``)."""
+
+    async def generate(
+        self, kind: TaskKind, brief: LessonBrief | RoadmapBrief, schema: type[M], *, budget: float
+    ) -> Generated[M]:
+        """A valid ``schema`` instance from the first healthy provider, within ``budget``."""
         ...

@@ -4,9 +4,8 @@ import asyncio
 
 from domain.generation import GenerationRequests
 from domain.lesson import Lesson
-from domain.ports import LessonRepository, LlmProvider, RoadmapBrief, RoadmapRepository
+from domain.ports import LessonRepository, LlmChain, RoadmapBrief, RoadmapRepository, TaskKind
 from domain.roadmap import CreateRoadmapRequest, RoadmapOutline, build_roadmap
-from domain.validation import parse_json_as
 from domain.views import LessonSummary, RoadmapView
 
 LEARNER = "learner"
@@ -19,13 +18,16 @@ class RoadmapService:
         self,
         roadmaps: RoadmapRepository,
         lessons: LessonRepository,
-        planner: LlmProvider,
+        planner: LlmChain,
         generation: GenerationRequests,
+        *,
+        planning_budget: float,
     ) -> None:
         self._roadmaps = roadmaps
         self._lessons = lessons
         self._planner = planner
         self._generation = generation
+        self._planning_budget = planning_budget
 
     async def create(self, user_id: str, request: CreateRoadmapRequest) -> RoadmapView:
         """Store a roadmap with ``pending`` lessons; queue the first ``request.prefetch``."""
@@ -55,9 +57,10 @@ class RoadmapService:
         brief = RoadmapBrief(
             goal=request.goal, skill_level=request.skill_level, weekly_hours=request.weekly_hours
         )
-        draft = await self._planner.plan_roadmap(brief)
-        outline = parse_json_as(RoadmapOutline, draft.payload, what="The roadmap outline")
-        return outline, draft.provider
+        planned = await self._planner.generate(
+            TaskKind.OUTLINE, brief, RoadmapOutline, budget=self._planning_budget
+        )
+        return planned.value, planned.draft.provider
 
 
 def _summary(lesson: Lesson) -> LessonSummary:

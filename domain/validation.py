@@ -1,6 +1,7 @@
 """Turning provider JSON into domain models, with errors a person can read."""
 
-from typing import TypeVar
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -21,9 +22,11 @@ def describe_validation_error(error: ValidationError, *, limit: int = 3) -> str:
     return "; ".join(parts)
 
 
-def parse_json_as(model: type[M], payload: str, *, what: str) -> M:
+def parse_json_as(
+    model: type[M], payload: str, *, what: str, context: Mapping[str, Any] | None = None
+) -> M:
     """Validate JSON text as ``model``; raise ``ContentRejected`` naming what was wrong."""
     try:
-        return model.model_validate_json(payload)
+        return model.model_validate_json(payload, context=dict(context or {}))
     except ValidationError as error:
         raise ContentRejected(f"{what} is not valid: {describe_validation_error(error)}") from error

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from domain.base import DocumentModel
 from domain.content import LessonContent
-from domain.lesson import GenerationStatus, Lesson, Progress, Source
+from domain.lesson import GenerationStatus, Lesson, Progress, ProviderAttempt, Source, TokenUsage
 from domain.roadmap import Roadmap, SkillLevel
 
 
@@ -39,6 +39,8 @@ class LessonView(DocumentModel):
     sources: list[Source]
     provider: str | None
     model: str | None
+    usage: TokenUsage | None
+    attempts: list[ProviderAttempt]
     generated_at: datetime | None
     updated_at: datetime
 

@@ -5,9 +5,8 @@ import time
 
 from domain.content import LessonContent
 from domain.errors import ConcurrencyConflict, FinalError, NotFound
-from domain.lesson import GenerationStatus, Lesson, Stage
-from domain.ports import GenerationMessage, LessonBrief, LessonRepository, LlmProvider
-from domain.validation import parse_json_as
+from domain.lesson import GenerationStatus, Lesson, ProviderAttempt, Stage
+from domain.ports import GenerationMessage, LessonBrief, LessonRepository, LlmChain, TaskKind
 
 log = logging.getLogger(__name__)
 
@@ -19,9 +18,10 @@ GAVE_UP = (
 class LessonWriter:
     """Handles one generation message: at most one writer ever works on a lesson at a time."""
 
-    def __init__(self, lessons: LessonRepository, provider: LlmProvider) -> None:
+    def __init__(self, lessons: LessonRepository, chain: LlmChain, *, budget: float) -> None:
         self._lessons = lessons
-        self._provider = provider
+        self._chain = chain
+        self._budget = budget
 
     async def handle(self, message: GenerationMessage) -> Lesson | None:
         """Write the lesson if it is still queued; a duplicate or stale message does nothing.
@@ -39,10 +39,10 @@ class LessonWriter:
             log.warning("lesson %s was changed or deleted while being written", lesson.id)
             return None
         except FinalError as error:
-            lesson.fail(str(error))
+            lesson.fail(str(error), _attempts_of(error))
             await self._lessons.save(lesson)
-        except Exception:
-            await self._release(message)
+        except Exception as error:
+            await self._release(message, _attempts_of(error))
             raise
         log.info(
             "lesson %s %s in %.0f ms (provider %s)",
@@ -84,25 +84,39 @@ class LessonWriter:
 
     async def _write(self, lesson: Lesson) -> None:
         await self._advance(lesson, Stage.WRITING, 20)
-        draft = await self._provider.write_lesson(brief_for(lesson))
-        await self._advance(lesson, Stage.VALIDATING, 80)
-        content = parse_json_as(LessonContent, draft.payload, what="The written lesson")
-        lesson.complete(content, provider=draft.provider, model=draft.model, usage=draft.usage)
+        written = await self._chain.generate(
+            TaskKind.LESSON, brief_for(lesson), LessonContent, budget=self._budget
+        )
+        draft = written.draft
+        lesson.complete(
+            written.value,
+            provider=draft.provider,
+            model=draft.model,
+            usage=draft.usage,
+            attempts=written.attempts,
+        )
         await self._lessons.save(lesson)
 
     async def _advance(self, lesson: Lesson, stage: Stage, percent: int) -> None:
         lesson.report(stage, percent)
         await self._lessons.save(lesson)
 
-    async def _release(self, message: GenerationMessage) -> None:
+    async def _release(
+        self, message: GenerationMessage, attempts: list[ProviderAttempt] | None
+    ) -> None:
         # Re-read: the copy in hand may be ahead of what was stored when the failure hit.
         try:
             lesson = await self._lessons.get(message.user_id, message.lesson_id)
             if lesson.status is GenerationStatus.GENERATING:
-                lesson.release()
+                lesson.release(attempts)
                 await self._lessons.save(lesson)
         except Exception:  # the original error matters more; the message will be redelivered
             log.exception("could not hand lesson %s back to the queue", message.lesson_id)
+
+
+def _attempts_of(error: Exception) -> list[ProviderAttempt] | None:
+    attempts = getattr(error, "attempts", None)
+    return list(attempts) if attempts is not None else None
 
 
 def brief_for(lesson: Lesson) -> LessonBrief:

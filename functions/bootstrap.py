@@ -6,52 +6,60 @@ to the loop they were first used on, so the services are built once per loop and
 
 import asyncio
 import weakref
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
 
 from azure.cosmos.aio import CosmosClient, DatabaseProxy
+from pydantic import BaseModel
 
 from adapters.auth import TokenVerifier
 from adapters.cosmos import LESSONS, ROADMAPS, create_cosmos_client
 from adapters.cosmos_repository import CosmosLessonRepository, CosmosRoadmapRepository
 from adapters.queue import LESSON_GENERATION_QUEUE, StorageQueuePublisher, create_queue_client
 from adapters.settings import Settings, get_settings
+from domain.chain import Cooldowns
 from domain.generation import GenerationRequests
-from domain.ports import Draft, LessonBrief, LlmProvider, RoadmapBrief
+from domain.ports import Generated, LessonBrief, RoadmapBrief, TaskKind
 from domain.roadmaps import RoadmapService
 from domain.writer import LessonWriter
 
+if TYPE_CHECKING:
+    import httpx
 
-class LazyProvider:
-    """An ``LlmProvider`` that builds the real one on first use.
+    from domain.chain import ProviderChain
+
+M = TypeVar("M", bound=BaseModel)
+
+
+# Provider cooldowns are shared by every invocation in the worker process.
+COOLDOWNS = Cooldowns()
+
+
+class LazyChain:
+    """An ``LlmChain`` that builds the real one on first use.
 
     Provider SDKs are heavy to import; a worker that only serves reads never loads them.
     """
 
-    name = "lazy"
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._chain: ProviderChain | None = None
+        self._http: httpx.AsyncClient | None = None
 
-    def __init__(self, factory: Callable[[], LlmProvider]) -> None:
-        self._factory = factory
-        self._provider: LlmProvider | None = None
+    async def generate(
+        self, kind: TaskKind, brief: LessonBrief | RoadmapBrief, schema: type[M], *, budget: float
+    ) -> Generated[M]:
+        """Delegate to the real chain, building it first if needed."""
+        if self._chain is None:
+            from adapters.llm.factory import build_chain  # lazy on purpose
 
-    def _get(self) -> LlmProvider:
-        if self._provider is None:
-            self._provider = self._factory()
-        return self._provider
+            self._chain, self._http = build_chain(self._settings, COOLDOWNS)
+        return await self._chain.generate(kind, brief, schema, budget=budget)
 
-    async def write_lesson(self, brief: LessonBrief) -> Draft:
-        """Delegate to the real provider."""
-        return await self._get().write_lesson(brief)
-
-    async def plan_roadmap(self, brief: RoadmapBrief) -> Draft:
-        """Delegate to the real provider."""
-        return await self._get().plan_roadmap(brief)
-
-
-def _provider_chain() -> LlmProvider:
-    from adapters.llm.offline import OfflineProvider
-
-    return OfflineProvider()
+    async def aclose(self) -> None:
+        """Close the providers' HTTP client, if it was ever opened."""
+        if self._http is not None:
+            await self._http.aclose()
 
 
 @dataclass(frozen=True)
@@ -67,16 +75,16 @@ class Services:
     generation: GenerationRequests
     roadmaps: RoadmapService
     writer: LessonWriter
+    chain: LazyChain
 
     async def aclose(self) -> None:
         """Close the clients (tests and tools; a worker keeps them for its whole life)."""
         await self.publisher.close()
         await self.cosmos.close()
+        await self.chain.aclose()
 
 
-def build_services(
-    settings: Settings, provider_factory: Callable[[], LlmProvider] = _provider_chain
-) -> Services:
+def build_services(settings: Settings) -> Services:
     """Wire the application from settings. Creates clients but opens no connection yet."""
     cosmos = create_cosmos_client(settings)
     database = cosmos.get_database_client(settings.cosmos_database)
@@ -85,7 +93,7 @@ def build_services(
     publisher = StorageQueuePublisher(
         create_queue_client(settings.storage_connection.get_secret_value(), LESSON_GENERATION_QUEUE)
     )
-    provider = LazyProvider(provider_factory)
+    chain = LazyChain(settings)
     generation = GenerationRequests(lessons, publisher)
     return Services(
         settings=settings,
@@ -95,8 +103,15 @@ def build_services(
         publisher=publisher,
         lessons=lessons,
         generation=generation,
-        roadmaps=RoadmapService(roadmaps, lessons, provider, generation),
-        writer=LessonWriter(lessons, provider),
+        roadmaps=RoadmapService(
+            roadmaps,
+            lessons,
+            chain,
+            generation,
+            planning_budget=settings.llm_outline_budget_seconds,
+        ),
+        writer=LessonWriter(lessons, chain, budget=settings.llm_lesson_budget_seconds),
+        chain=chain,
     )
 
 

@@ -11,7 +11,7 @@ import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
 from adapters.auth import Unauthenticated
-from domain.errors import IllegalTransition, NotFound, RetryableError
+from domain.errors import ContentRejected, IllegalTransition, NotFound, RetryableError
 from functions.bootstrap import Services, get_services
 
 log = logging.getLogger(__name__)
@@ -159,6 +159,9 @@ def _problem_for(error: Exception) -> Problem:
         return Problem(404, "Not Found", f"No {error.kind} with that id.")
     if isinstance(error, IllegalTransition):
         return Problem(409, "Conflict", str(error))
+    if isinstance(error, ContentRejected):
+        log.warning("answering 502: %s", error)
+        return Problem(502, "Bad Gateway", "The writing service did not give a usable answer.")
     if isinstance(error, RetryableError):
         log.warning("answering 503: %s", error)
         retry_after = max(1, round(error.retry_after or 2))

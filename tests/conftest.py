@@ -6,6 +6,7 @@ Unit tests never ask for them, so ``pytest tests/unit`` starts nothing.
 import asyncio
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,8 +30,9 @@ class Stack:
     settings: Settings
 
 
-@pytest.fixture(scope="session")
-def stack() -> Iterator[Stack]:
+@contextmanager
+def running_stack() -> Iterator[Stack]:
+    """Fresh emulators on free ports, provisioned, stopped on exit."""
     ports = Ports.free()
     with Emulators(ports, LOG_DIR):
         env = {
@@ -45,3 +47,9 @@ def stack() -> Iterator[Stack]:
         settings = settings_from(env)
         asyncio.run(provision(settings, queue_names(discover(load_app(ROOT)))))
         yield Stack(ports=ports, env=env, settings=settings)
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    with running_stack() as running:
+        yield running

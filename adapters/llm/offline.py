@@ -8,7 +8,7 @@ import json
 import re
 from typing import Any
 
-from domain.ports import Draft, LessonBrief, RoadmapBrief
+from domain.ports import Draft, LessonBrief, LlmTask, RoadmapBrief
 
 PROVIDER = "offline"
 MODEL = "offline-template-v1"
@@ -135,11 +135,12 @@ class OfflineProvider:
     """Always available, never an AI: the provider of last resort."""
 
     name = PROVIDER
+    model = MODEL
+    needs_network = False
 
-    async def write_lesson(self, brief: LessonBrief) -> Draft:
-        """A template lesson covering each objective."""
-        return Draft(payload=json.dumps(_lesson(brief)), provider=PROVIDER, model=MODEL)
-
-    async def plan_roadmap(self, brief: RoadmapBrief) -> Draft:
-        """A four-module template outline for the goal."""
+    async def generate(self, task: LlmTask, *, time_limit: float) -> Draft:
+        """A template lesson covering each objective, or a four-module template outline."""
+        brief = task.brief
+        if isinstance(brief, LessonBrief):
+            return Draft(payload=json.dumps(_lesson(brief)), provider=PROVIDER, model=MODEL)
         return Draft(payload=json.dumps(_outline(brief)), provider=PROVIDER, model=MODEL)

@@ -3,11 +3,17 @@
 import httpx
 
 from devhost.emulators import free_port
-from tests.conftest import Stack
+from tests.conftest import Stack, running_stack
 from tests.e2e.conftest import start_host
 
 
-def test_health_names_the_unavailable_service_and_ctrl_c_stops_the_host(stack: Stack) -> None:
+def test_health_names_the_unavailable_service_and_ctrl_c_stops_the_host() -> None:
+    # Emulators of its own: a host with a broken Cosmos must not take other tests' messages.
+    with running_stack() as stack:
+        _check_health_and_shutdown(stack)
+
+
+def _check_health_and_shutdown(stack: Stack) -> None:
     host = start_host(
         stack,
         COSMOS_ENDPOINT=f"http://127.0.0.1:{free_port()}",

@@ -9,9 +9,10 @@ from azure.storage.queue.aio import QueueClient
 from adapters.cosmos_repository import CosmosLessonRepository, CosmosRoadmapRepository
 from adapters.llm.offline import OfflineProvider
 from adapters.queue import StorageQueuePublisher
+from domain.chain import Cooldowns, ProviderChain
 from domain.generation import GenerationRequests
 from domain.lesson import GenerationStatus
-from domain.ports import Draft, GenerationMessage, LessonBrief, RoadmapBrief
+from domain.ports import Draft, GenerationMessage, LlmTask, TaskKind
 from domain.roadmap import CreateRoadmapRequest
 from domain.roadmaps import RoadmapService
 from domain.writer import LessonWriter
@@ -25,13 +26,15 @@ class CountingProvider(OfflineProvider):
     def __init__(self) -> None:
         self.lesson_calls = 0
 
-    async def write_lesson(self, brief: LessonBrief) -> Draft:
-        self.lesson_calls += 1
-        await asyncio.sleep(0.05)
-        return await super().write_lesson(brief)
+    async def generate(self, task: LlmTask, *, time_limit: float) -> Draft:
+        if task.kind is TaskKind.LESSON:
+            self.lesson_calls += 1
+            await asyncio.sleep(0.05)
+        return await super().generate(task, time_limit=time_limit)
 
-    async def plan_roadmap(self, brief: RoadmapBrief) -> Draft:
-        return await super().plan_roadmap(brief)
+
+def _chain(provider: CountingProvider) -> ProviderChain:
+    return ProviderChain([provider], Cooldowns())
 
 
 async def _messages(queue: QueueClient) -> list[str]:
@@ -45,7 +48,11 @@ async def _messages(queue: QueueClient) -> list[str]:
 async def _service(repos: Repos, queue: QueueClient, provider: CountingProvider) -> RoadmapService:
     lessons, roadmaps = repos
     return RoadmapService(
-        roadmaps, lessons, provider, GenerationRequests(lessons, StorageQueuePublisher(queue))
+        roadmaps,
+        lessons,
+        _chain(provider),
+        GenerationRequests(lessons, StorageQueuePublisher(queue)),
+        planning_budget=5,
     )
 
 
@@ -96,7 +103,7 @@ async def test_duplicate_messages_write_the_lesson_once(
     )
     lesson_id = view.modules[0].lessons[0].id
     message = GenerationMessage.model_validate_json(base64.b64decode((await _messages(queue))[0]))
-    writers = [LessonWriter(lessons, provider) for _ in range(3)]
+    writers = [LessonWriter(lessons, _chain(provider), budget=5) for _ in range(3)]
 
     await asyncio.gather(*(writer.handle(message) for writer in writers for _ in range(4)))
 

@@ -2,31 +2,42 @@
 
 The fakes keep the ports' contracts (copies in and out, versions checked on save, ``NotFound`` for
 absent documents) so a service that relies on something the real adapters do not do fails here too.
+Language models are faked one provider at a time and put in a real ``ProviderChain`` whose clock
+and sleep are fake, so chain rules are exercised and nothing ever really waits.
 """
 
+import json
+import random
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from itertools import count
 from typing import Any
 
 from adapters.llm.offline import OfflineProvider
+from domain.chain import ChainPolicy, Cooldowns, ProviderChain
+from domain.content import LessonContent
 from domain.errors import ConcurrencyConflict, NotFound, StorageUnavailable
-from domain.lesson import GenerationStatus, Lesson, Stage
+from domain.lesson import GenerationStatus, Lesson, ProviderAttempt, Stage
 from domain.ports import (
     Draft,
     GenerationMessage,
     GenerationQueue,
     LessonBrief,
     LessonRepository,
+    LlmChain,
     LlmProvider,
+    LlmTask,
     RoadmapBrief,
     RoadmapRepository,
+    TaskKind,
 )
-from domain.roadmap import Roadmap
+from domain.roadmap import Roadmap, RoadmapOutline
 from domain.views import LessonSummary
 
 USER = "user-1"
-SCRIPTED = "scripted"
+TIME_LIMIT = 30.0
+Reply = str | Exception
 
 
 def make_lesson(status: GenerationStatus = GenerationStatus.PENDING, **overrides: Any) -> Lesson:
@@ -175,44 +186,131 @@ class FakeQueue:
         self.messages.append(message)
 
 
-class FakeProvider:
-    """Counts calls; answers from a script of payloads or errors, then like ``OfflineProvider``."""
+class FakeClock:
+    """A monotonic clock that only moves when told to."""
 
-    name = "fake"
+    def __init__(self, start: float = 1_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Let ``seconds`` pass."""
+        self.now += seconds
+
+
+class RecordingSleep:
+    """An async ``sleep`` that returns at once, records each pause and moves the clock by it."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.pauses: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.pauses.append(seconds)
+        self.clock.advance(seconds)
+
+
+class FakeProvider:
+    """A network LLM provider that answers from a script, one queue of replies per task kind.
+
+    A reply is a JSON payload or an exception to raise. When a kind's script is empty the fake
+    answers with ``OfflineProvider``'s valid payload, labelled with its own name. Every task and
+    time limit it receives is recorded. Given a ``clock``, each call takes ``takes`` seconds on it.
+    """
 
     def __init__(
         self,
-        lesson_replies: Iterable[str | Exception] = (),
-        plan_replies: Iterable[str | Exception] = (),
+        name: str = "fake",
+        *,
+        lesson: Iterable[Reply] = (),
+        outline: Iterable[Reply] = (),
+        needs_network: bool = True,
+        clock: FakeClock | None = None,
+        takes: float = 0.0,
     ) -> None:
-        self._offline = OfflineProvider()
-        self._lesson_replies = deque(lesson_replies)
-        self._plan_replies = deque(plan_replies)
-        self.lesson_briefs: list[LessonBrief] = []
-        self.roadmap_briefs: list[RoadmapBrief] = []
+        self.name = name
+        self.model = f"{name}-model"
+        self.needs_network = needs_network
+        self.tasks: list[LlmTask] = []
+        self.time_limits: list[float] = []
+        self._script = {TaskKind.LESSON: deque(lesson), TaskKind.OUTLINE: deque(outline)}
+        self._clock = clock
+        self._takes = takes
 
     @property
-    def lesson_calls(self) -> int:
-        """How many times ``write_lesson`` was called."""
-        return len(self.lesson_briefs)
+    def calls(self) -> int:
+        """How many times ``generate`` was called."""
+        return len(self.tasks)
 
-    async def write_lesson(self, brief: LessonBrief) -> Draft:
-        self.lesson_briefs.append(brief)
-        if self._lesson_replies:
-            return _scripted(self._lesson_replies.popleft())
-        return await self._offline.write_lesson(brief)
+    async def generate(self, task: LlmTask, *, time_limit: float) -> Draft:
+        self.tasks.append(task)
+        self.time_limits.append(time_limit)
+        if self._clock is not None:
+            self._clock.advance(self._takes)
+        script = self._script[task.kind]
+        if not script:
+            offline = await OfflineProvider().generate(task, time_limit=time_limit)
+            return Draft(payload=offline.payload, provider=self.name, model=self.model)
+        reply = script.popleft()
+        if isinstance(reply, Exception):
+            raise reply
+        return Draft(payload=reply, provider=self.name, model=self.model)
 
-    async def plan_roadmap(self, brief: RoadmapBrief) -> Draft:
-        self.roadmap_briefs.append(brief)
-        if self._plan_replies:
-            return _scripted(self._plan_replies.popleft())
-        return await self._offline.plan_roadmap(brief)
+
+@dataclass
+class Chain:
+    """A real ``ProviderChain`` on a fake clock, with its cooldowns and sleeps at hand."""
+
+    chain: ProviderChain
+    clock: FakeClock
+    sleep: RecordingSleep
+    cooldowns: Cooldowns
 
 
-def _scripted(reply: str | Exception) -> Draft:
-    if isinstance(reply, Exception):
-        raise reply
-    return Draft(payload=reply, provider=SCRIPTED, model=f"{SCRIPTED}-1")
+def chain_of(
+    *providers: LlmProvider,
+    policy: ChainPolicy | None = None,
+    validation_context: Mapping[str, Any] | None = None,
+    clock: FakeClock | None = None,
+    cooldowns: Cooldowns | None = None,
+) -> Chain:
+    """A chain of ``providers`` that never really waits; jitter is seeded."""
+    clock = clock or FakeClock()
+    sleep = RecordingSleep(clock)
+    cooldowns = cooldowns or Cooldowns(clock)
+    chain = ProviderChain(
+        providers,
+        cooldowns,
+        policy or ChainPolicy(),
+        validation_context=validation_context,
+        clock=clock,
+        sleep=sleep,
+        rng=random.Random(7),
+    )
+    return Chain(chain=chain, clock=clock, sleep=sleep, cooldowns=cooldowns)
+
+
+def trail(attempts: Iterable[ProviderAttempt]) -> list[tuple[str, str]]:
+    """Each attempt as ``(provider, outcome)``, in order."""
+    return [(attempt.provider, str(attempt.outcome)) for attempt in attempts]
+
+
+async def offline_draft(brief: LessonBrief | RoadmapBrief) -> Draft:
+    """What ``OfflineProvider`` writes for a lesson or an outline brief."""
+    if isinstance(brief, LessonBrief):
+        task = LlmTask(kind=TaskKind.LESSON, brief=brief, schema=LessonContent)
+    else:
+        task = LlmTask(kind=TaskKind.OUTLINE, brief=brief, schema=RoadmapOutline)
+    return await OfflineProvider().generate(task, time_limit=TIME_LIMIT)
+
+
+async def offline_lesson_data(brief: LessonBrief | None = None) -> dict[str, Any]:
+    """The offline lesson for ``brief`` (``make_brief()`` by default) as a JSON object."""
+    draft = await offline_draft(brief or make_brief())
+    data: dict[str, Any] = json.loads(draft.payload)
+    return data
 
 
 # The fakes must stay usable wherever the ports are expected (checked by mypy).
@@ -220,3 +318,4 @@ _lessons_port: LessonRepository = FakeLessonRepository()
 _roadmaps_port: RoadmapRepository = FakeRoadmapRepository()
 _queue_port: GenerationQueue = FakeQueue()
 _provider_port: LlmProvider = FakeProvider()
+_chain_port: LlmChain = chain_of(FakeProvider()).chain

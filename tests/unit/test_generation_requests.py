@@ -1,15 +1,18 @@
 """GenerationRequests: a learner's request queues a lesson at most once while it is in flight."""
 
-import json
-
 import pytest
 
-from adapters.llm.offline import OfflineProvider
 from domain.content import LessonContent
 from domain.errors import ConcurrencyConflict, NotFound, StorageUnavailable
 from domain.generation import GenerationRequests
 from domain.lesson import GenerationStatus, Lesson
-from tests.unit.fakes import USER, FakeLessonRepository, FakeQueue, make_brief, make_lesson
+from tests.unit.fakes import (
+    USER,
+    FakeLessonRepository,
+    FakeQueue,
+    make_lesson,
+    offline_lesson_data,
+)
 
 S = GenerationStatus
 COULD_NOT_QUEUE = "The lesson could not be queued; please try again."
@@ -84,8 +87,7 @@ async def test_failed_lesson_can_be_requested_again(
 async def test_completed_lesson_is_returned_untouched(
     requests: GenerationRequests, lessons: FakeLessonRepository, queue: FakeQueue
 ):
-    draft = await OfflineProvider().write_lesson(make_brief())
-    content = LessonContent.model_validate(json.loads(draft.payload))
+    content = LessonContent.model_validate(await offline_lesson_data())
     completed = make_lesson(S.COMPLETED, content=content, provider="offline", model="m")
     stored_before = lessons.put(completed)
 

@@ -1,17 +1,18 @@
 """What counts as a written lesson, and the offline provider's output against it."""
 
-import json
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
 from adapters.llm.offline import MODEL, OfflineProvider
-from domain.content import LessonContent
-from domain.ports import LessonBrief, RoadmapBrief
+from adapters.markdown import clean_markdown
+from domain.content import CLEAN_MARKDOWN, LessonContent
+from domain.ports import LessonBrief, LlmTask, RoadmapBrief, TaskKind
 from domain.roadmap import RoadmapOutline
-from tests.unit.fakes import make_brief
+from tests.unit.fakes import make_brief, offline_lesson_data
 
+CLEANING = {CLEAN_MARKDOWN: clean_markdown}
 BRIEFS = {
     "python": make_brief(),
     "non-ascii": make_brief(
@@ -32,14 +33,20 @@ BRIEFS = {
 
 
 async def _offline_lesson(brief: LessonBrief) -> dict[str, Any]:
-    draft = await OfflineProvider().write_lesson(brief)
-    data: dict[str, Any] = json.loads(draft.payload)
-    return data
+    return await offline_lesson_data(brief)
+
+
+def _lesson_task(brief: LessonBrief) -> LlmTask:
+    return LlmTask(kind=TaskKind.LESSON, brief=brief, schema=LessonContent)
+
+
+def _outline_task(brief: RoadmapBrief) -> LlmTask:
+    return LlmTask(kind=TaskKind.OUTLINE, brief=brief, schema=RoadmapOutline)
 
 
 @pytest.mark.parametrize("brief", BRIEFS.values(), ids=BRIEFS.keys())
 async def test_offline_lesson_is_valid_content(brief: LessonBrief):
-    draft = await OfflineProvider().write_lesson(brief)
+    draft = await OfflineProvider().generate(_lesson_task(brief), time_limit=1.0)
 
     content = LessonContent.model_validate_json(draft.payload)
 
@@ -56,7 +63,7 @@ async def test_offline_lesson_is_valid_content(brief: LessonBrief):
 
 async def test_offline_lesson_keeps_non_ascii_text_intact():
     brief = BRIEFS["non-ascii"]
-    draft = await OfflineProvider().write_lesson(brief)
+    draft = await OfflineProvider().generate(_lesson_task(brief), time_limit=1.0)
 
     content = LessonContent.model_validate_json(draft.payload)
 
@@ -65,7 +72,9 @@ async def test_offline_lesson_keeps_non_ascii_text_intact():
 
 
 async def test_offline_lesson_picks_the_goal_language_for_its_code_example():
-    draft = await OfflineProvider().write_lesson(make_brief(goal="Ship services in Go"))
+    draft = await OfflineProvider().generate(
+        _lesson_task(make_brief(goal="Ship services in Go")), time_limit=1.0
+    )
 
     content = LessonContent.model_validate_json(draft.payload)
 
@@ -140,7 +149,7 @@ async def test_quiz_question_needs_at_least_two_options():
     ids=["python", "short-goal", "non-ascii", "longest-goal"],
 )
 async def test_offline_outline_is_a_valid_roadmap_outline(brief: RoadmapBrief):
-    draft = await OfflineProvider().plan_roadmap(brief)
+    draft = await OfflineProvider().generate(_outline_task(brief), time_limit=1.0)
 
     outline = RoadmapOutline.model_validate_json(draft.payload)
 
@@ -159,10 +168,59 @@ async def test_offline_outline_sizes_lessons_to_the_weekly_hours(
     weekly_hours: int | None, minutes: int
 ):
     brief = RoadmapBrief(goal="Learn SQL", skill_level="beginner", weekly_hours=weekly_hours)
-    draft = await OfflineProvider().plan_roadmap(brief)
+    draft = await OfflineProvider().generate(_outline_task(brief), time_limit=1.0)
 
     outline = RoadmapOutline.model_validate_json(draft.payload)
 
     assert {
         lesson.estimated_minutes for module in outline.modules for lesson in module.lessons
     } == {minutes}
+
+
+async def test_provider_output_is_cleaned_only_when_validated_with_the_cleaner():
+    data = await _offline_lesson(make_brief())
+    data["sections"][0]["body"] = "Read <b>this</b>.<script>steal()</script>"
+    data["keyTakeaways"] = ["<em>Status</em> codes matter"]
+    data["summary"] = "<script>steal()</script>You will read status codes."
+
+    cleaned = LessonContent.model_validate(data, context=CLEANING)
+    stored = LessonContent.model_validate(data)
+
+    assert cleaned.sections[0].body == "Read this."
+    assert cleaned.key_takeaways == ["Status codes matter"]
+    assert cleaned.summary == "You will read status codes."
+    assert stored.sections[0].body == "Read <b>this</b>.<script>steal()</script>"
+
+
+@pytest.mark.parametrize(
+    ("path", "only_html"),
+    [
+        (("sections", 0, "heading"), "<br>"),
+        (("exercises", 0, "hint"), "<div><script>x()</script></div>"),
+        (("keyTakeaways", 0), "<img src=x onerror=alert(1)>"),
+    ],
+    ids=["heading", "hint", "takeaway"],
+)
+async def test_field_left_empty_by_cleaning_is_rejected(
+    path: tuple[str | int, ...], only_html: str
+):
+    data = await _offline_lesson(make_brief())
+    target: Any = data
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = only_html
+
+    with pytest.raises(ValidationError, match="nothing is left once raw HTML is removed") as raised:
+        LessonContent.model_validate(data, context=CLEANING)
+
+    assert raised.value.errors()[0]["loc"] == path
+
+
+async def test_cleaned_lesson_can_be_read_back_from_storage():
+    data = await _offline_lesson(make_brief())
+    data["sections"][0]["heading"] = "Requests & responses " + "x" * 279  # 300 characters
+    cleaned = LessonContent.model_validate(data, context=CLEANING)
+
+    read_back = LessonContent.model_validate(cleaned.model_dump(by_alias=True))
+
+    assert read_back == cleaned

@@ -1,22 +1,19 @@
 """The lesson status state machine: the transitions drawn in domain/lesson.py, and no others."""
 
-import json
 from collections.abc import Callable
 
 import pytest
 
-from adapters.llm.offline import OfflineProvider
 from domain.content import LessonContent
 from domain.errors import IllegalTransition
-from domain.lesson import GenerationStatus, Lesson, Progress, Stage, TokenUsage
-from tests.unit.fakes import make_brief, make_lesson
+from domain.lesson import GenerationStatus, Lesson, Progress, ProviderAttempt, Stage, TokenUsage
+from tests.unit.fakes import make_lesson, offline_lesson_data
 
 S = GenerationStatus
 
 
 async def _content() -> LessonContent:
-    draft = await OfflineProvider().write_lesson(make_brief())
-    return LessonContent.model_validate(json.loads(draft.payload))
+    return LessonContent.model_validate(await offline_lesson_data())
 
 
 def _complete(lesson: Lesson) -> None:
@@ -121,9 +118,17 @@ async def test_complete_stores_content_provider_model_and_time():
     content = await _content()
     usage = TokenUsage(prompt_tokens=12, completion_tokens=340)
 
-    lesson.complete(content, provider="offline", model="offline-template-v1", usage=usage)
+    attempts = [
+        ProviderAttempt(provider="groq", outcome="rate_limited", ms=120),
+        ProviderAttempt(provider="offline", outcome="ok", ms=2),
+    ]
+
+    lesson.complete(
+        content, provider="offline", model="offline-template-v1", usage=usage, attempts=attempts
+    )
 
     assert lesson.status is S.COMPLETED
+    assert lesson.attempts == attempts
     assert lesson.content == content
     assert lesson.provider == "offline"
     assert lesson.model == "offline-template-v1"
@@ -134,15 +139,19 @@ async def test_complete_stores_content_provider_model_and_time():
     assert lesson.progress == Progress(stage=Stage.DONE, percent=100)
 
 
-def test_fail_keeps_the_readable_reason_and_the_progress_reached():
+def test_fail_keeps_the_readable_reason_the_attempts_and_the_progress_reached():
     lesson = make_lesson(S.GENERATING)
-    lesson.report(Stage.VALIDATING, 80)
+    lesson.report(Stage.WRITING, 20)
+    attempts = [ProviderAttempt(provider="groq", outcome="invalid", ms=900)] * 2
 
-    lesson.fail("The written lesson is not valid: quiz: Field required")
+    lesson.fail("No writing service produced a valid answer; please try again.", attempts)
 
     assert lesson.status is S.FAILED
-    assert lesson.generation_error == "The written lesson is not valid: quiz: Field required"
-    assert lesson.progress == Progress(stage=Stage.FAILED, percent=80)
+    assert lesson.generation_error == (
+        "No writing service produced a valid answer; please try again."
+    )
+    assert lesson.attempts == attempts
+    assert lesson.progress == Progress(stage=Stage.FAILED, percent=20)
 
 
 def test_start_shows_the_starting_stage():
@@ -156,10 +165,10 @@ def test_start_shows_the_starting_stage():
 def test_report_records_progress_while_generating():
     lesson = make_lesson(S.GENERATING)
 
-    lesson.report(Stage.VALIDATING, 80)
+    lesson.report(Stage.WRITING, 20)
 
     assert lesson.status is S.GENERATING
-    assert lesson.progress == Progress(stage=Stage.VALIDATING, percent=80)
+    assert lesson.progress == Progress(stage=Stage.WRITING, percent=20)
 
 
 @pytest.mark.parametrize("status", [s for s in S if s is not S.GENERATING])

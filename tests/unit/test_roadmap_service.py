@@ -5,10 +5,13 @@ from typing import Any
 
 import pytest
 
-from domain.errors import ContentRejected, NotFound
+from adapters.llm.offline import OfflineProvider
+from domain.chain import NoProviderSucceeded, NoValidAnswer
+from domain.errors import NotFound, ProviderUnavailable
 from domain.generation import GenerationRequests
 from domain.lesson import GenerationStatus
-from domain.roadmap import CreateRoadmapRequest
+from domain.ports import LlmProvider, RoadmapBrief, TaskKind
+from domain.roadmap import CreateRoadmapRequest, RoadmapOutline
 from domain.roadmaps import RoadmapService
 from tests.unit.fakes import (
     USER,
@@ -16,24 +19,30 @@ from tests.unit.fakes import (
     FakeProvider,
     FakeQueue,
     FakeRoadmapRepository,
+    chain_of,
 )
 
 S = GenerationStatus
+PLANNING_BUDGET = 20.0
 
 
 class World:
-    """The service wired to fakes, with the fakes at hand for assertions."""
+    """The service wired to fakes, with the fakes at hand for assertions.
 
-    def __init__(self, planner: FakeProvider | None = None) -> None:
+    The planner is a chain of a fake network provider, then whatever ``fallbacks`` are given.
+    """
+
+    def __init__(self, planner: FakeProvider | None = None, *fallbacks: LlmProvider) -> None:
         self.lessons = FakeLessonRepository()
         self.roadmaps = FakeRoadmapRepository()
         self.queue = FakeQueue()
-        self.planner = planner or FakeProvider()
+        self.planner = planner or FakeProvider("groq")
         self.service = RoadmapService(
             self.roadmaps,
             self.lessons,
-            self.planner,
+            chain_of(self.planner, *fallbacks).chain,
             GenerationRequests(self.lessons, self.queue),
+            planning_budget=PLANNING_BUDGET,
         )
 
 
@@ -72,22 +81,38 @@ async def test_create_stores_every_lesson_and_queues_only_the_first():
     view = await world.service.create(USER, _request())
 
     stored = world.lessons.all()
-    assert len(stored) == 8  # the offline planner's four modules of two lessons
+    assert len(stored) == 8  # the fake answers with the offline outline: four modules of two
     assert [lesson.status for lesson in stored] == [S.QUEUED] + [S.PENDING] * 7
     assert world.queue.lesson_ids == [stored[0].id]
-    assert view.planned_by == "offline"
-    assert world.roadmaps.all()[0].planned_by == "offline"
+    assert view.planned_by == "groq"
+    assert world.roadmaps.all()[0].planned_by == "groq"
     assert view.modules[0].lessons[0].generation_status is S.QUEUED
 
 
-async def test_create_asks_the_planner_with_the_learners_goal():
+async def test_create_asks_the_planner_for_an_outline_of_the_learners_goal_within_budget():
     world = World()
 
     await world.service.create(USER, _request(weeklyHours=3))
 
-    assert [(b.goal, b.skill_level, b.weekly_hours) for b in world.planner.roadmap_briefs] == [
-        ("Learn Python for data analysis", "beginner", 3)
-    ]
+    [task] = world.planner.tasks
+    assert (task.kind, task.brief, task.schema, task.repair) == (
+        TaskKind.OUTLINE,
+        RoadmapBrief(goal="Learn Python for data analysis", skill_level="beginner", weekly_hours=3),
+        RoadmapOutline,
+        None,
+    )
+    assert world.planner.time_limits == [PLANNING_BUDGET]
+
+
+async def test_roadmap_records_the_provider_whose_outline_was_used():
+    groq = FakeProvider("groq", outline=[ProviderUnavailable("503")] * 2)
+    world = World(groq, OfflineProvider())
+
+    view = await world.service.create(USER, _request())
+
+    assert view.planned_by == "offline"
+    assert world.roadmaps.all()[0].planned_by == "offline"
+    assert len(world.lessons.all()) == 8
 
 
 @pytest.mark.parametrize("prefetch", [0, 2, 3])
@@ -134,7 +159,7 @@ async def test_explicit_outline_is_used_verbatim_and_planned_by_the_learner():
 
     view = await world.service.create(USER, _request(modules=OUTLINE, prefetch=0))
 
-    assert world.planner.roadmap_briefs == []
+    assert world.planner.calls == 0
     assert view.planned_by == "learner"
     assert [(m.title, m.description, m.order) for m in view.modules] == [
         ("Basics", "Start here", 1),
@@ -175,11 +200,36 @@ async def test_refused_prefetch_leaves_the_roadmap_with_a_pending_lesson_to_retr
     assert len(world.roadmaps.all()) == 1
 
 
-async def test_planner_outline_that_is_not_valid_stores_nothing():
+async def test_invalid_outline_is_repaired_once_naming_the_problem():
     bad_outline = json.dumps({"modules": []})
-    world = World(FakeProvider(plan_replies=[bad_outline]))
+    world = World(FakeProvider("groq", outline=[bad_outline]))
 
-    with pytest.raises(ContentRejected, match="The roadmap outline is not valid: modules"):
+    view = await world.service.create(USER, _request())
+
+    repair = world.planner.tasks[1].repair
+    assert repair is not None
+    assert repair.previous == bad_outline
+    assert "modules" in repair.problem
+    assert view.planned_by == "groq"
+    assert len(world.lessons.all()) == 8
+
+
+async def test_no_valid_outline_from_any_provider_stores_nothing():
+    bad_outline = json.dumps({"modules": []})
+    world = World(FakeProvider("groq", outline=[bad_outline] * 2))
+
+    with pytest.raises(NoValidAnswer):
+        await world.service.create(USER, _request())
+
+    assert world.lessons.all() == []
+    assert world.roadmaps.all() == []
+    assert world.queue.messages == []
+
+
+async def test_planner_with_every_provider_down_stores_nothing_and_may_be_retried():
+    world = World(FakeProvider("groq", outline=[ProviderUnavailable("503")] * 2))
+
+    with pytest.raises(NoProviderSucceeded):
         await world.service.create(USER, _request())
 
     assert world.lessons.all() == []

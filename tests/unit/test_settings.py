@@ -10,6 +10,9 @@ from adapters.settings import Settings, SettingsError, get_settings
 COSMOS_KEY = "cosmos-key-SHOULD-NEVER-BE-PRINTED-9f8e7d"
 STORAGE = "DefaultEndpointsProtocol=https;AccountName=dev;AccountKey=storage-key-NEVER-PRINTED"
 JWT_SECRET = "jwt-secret-NEVER-PRINTED-and-at-least-32-characters"
+GROQ_KEY = "gsk_groq-key-NEVER-PRINTED-1a2b3c"
+GEMINI_KEY = "AIza-gemini-key-NEVER-PRINTED-4d5e6f"
+QWEN_KEY = "sk-qwen-key-NEVER-PRINTED-7a8b9c"
 SETTING_NAMES = {name.lower() for name in Settings.model_fields} | {"azurewebjobsstorage"}
 
 
@@ -33,6 +36,12 @@ def _set_required(monkeypatch: pytest.MonkeyPatch, *, leave_out: str = "") -> No
     for name, value in values.items():
         if name != leave_out:
             monkeypatch.setenv(name, value)
+
+
+def _set_llm_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GROQ_API_KEY", GROQ_KEY)
+    monkeypatch.setenv("GEMINI_API_KEY", GEMINI_KEY)
+    monkeypatch.setenv("QWEN_API_KEY", QWEN_KEY)
 
 
 def _error() -> str:
@@ -139,3 +148,112 @@ def test_settings_cannot_be_changed_after_start_up(monkeypatch: pytest.MonkeyPat
 
     with pytest.raises(ValueError, match="frozen"):
         settings.log_level = "DEBUG"  # type: ignore[misc]
+
+
+def test_llm_providers_default_to_every_provider_with_offline_last(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    _set_required(monkeypatch)
+
+    settings = get_settings()
+
+    assert settings.llm_providers == "groq,gemini,qwen,offline"
+    assert settings.llm_chain() == (
+        ["offline"],
+        {
+            "groq": "GROQ_API_KEY is not set",
+            "gemini": "GEMINI_API_KEY is not set",
+            "qwen": "QWEN_API_KEY is not set",
+        },
+    )
+
+
+def test_llm_providers_keep_the_order_given(monkeypatch: pytest.MonkeyPatch):
+    _set_required(monkeypatch)
+    monkeypatch.setenv("LLM_PROVIDERS", " Gemini , offline,GROQ")
+    _set_llm_keys(monkeypatch)
+
+    settings = get_settings()
+
+    assert settings.llm_providers == "gemini,offline,groq"
+    assert settings.llm_chain() == (["gemini", "offline", "groq"], {})
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["groq,openai,offline", "groq,offline,groq", "", " , "],
+    ids=["unknown", "duplicate", "empty", "only-commas"],
+)
+def test_llm_providers_that_are_unknown_repeated_or_empty_are_rejected(
+    monkeypatch: pytest.MonkeyPatch, value: str
+):
+    _set_required(monkeypatch)
+    monkeypatch.setenv("LLM_PROVIDERS", value)
+
+    message = _error()
+
+    assert "llm_providers (" in message
+    assert "groq, gemini, qwen, offline" in message
+
+
+def test_llm_chain_skips_providers_with_no_or_a_blank_key_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    _set_required(monkeypatch)
+    monkeypatch.setenv("GROQ_API_KEY", GROQ_KEY)
+    monkeypatch.setenv("GEMINI_API_KEY", "   ")
+
+    used, skipped = get_settings().llm_chain()
+
+    assert used == ["groq", "offline"]
+    assert skipped == {
+        "gemini": "GEMINI_API_KEY is not set",
+        "qwen": "QWEN_API_KEY is not set",
+    }
+    assert get_settings().gemini_api_key is None
+
+
+def test_configuration_with_no_usable_provider_is_rejected(monkeypatch: pytest.MonkeyPatch):
+    _set_required(monkeypatch)
+    monkeypatch.setenv("LLM_PROVIDERS", "groq,gemini")
+    monkeypatch.setenv("QWEN_API_KEY", QWEN_KEY)  # a key for a provider not in the list
+
+    message = _error()
+
+    assert "no LLM provider is usable" in message
+    assert "LLM_PROVIDERS" in message
+    assert QWEN_KEY not in message
+
+
+def test_no_usable_provider_error_names_the_missing_key(monkeypatch: pytest.MonkeyPatch):
+    _set_required(monkeypatch)
+    monkeypatch.setenv("LLM_PROVIDERS", "groq")
+
+    assert "GROQ_API_KEY" in _error()
+
+
+def test_printed_settings_hide_the_llm_api_keys(monkeypatch: pytest.MonkeyPatch):
+    _set_required(monkeypatch)
+    _set_llm_keys(monkeypatch)
+
+    settings = get_settings()
+    shown = f"{settings!r} {settings} {settings.model_dump()}"
+
+    assert settings.groq_api_key is not None
+    assert settings.groq_api_key.get_secret_value() == GROQ_KEY
+    for key in (GROQ_KEY, GEMINI_KEY, QWEN_KEY):
+        assert key not in shown
+
+
+def test_settings_error_never_shows_an_llm_api_key(monkeypatch: pytest.MonkeyPatch):
+    _set_required(monkeypatch)
+    _set_llm_keys(monkeypatch)
+    monkeypatch.setenv("LLM_PROVIDERS", "groq,nope")
+    monkeypatch.setenv("LLM_ATTEMPT_TIMEOUT_SECONDS", "-1")
+
+    message = _error()
+
+    assert "llm_providers (" in message
+    assert "llm_attempt_timeout_seconds (" in message
+    for key in (GROQ_KEY, GEMINI_KEY, QWEN_KEY):
+        assert key not in message

@@ -1,0 +1,65 @@
+"""Any OpenAI-compatible chat-completions host over httpx: Qwen on DashScope by default; vLLM,
+Ollama or another host by changing the base URL and model."""
+
+import httpx
+
+from adapters.llm.errors import for_status
+from adapters.llm.prompts import conversation
+from domain.errors import ProviderTimeout, ProviderUnavailable
+from domain.lesson import TokenUsage
+from domain.ports import Draft, LlmTask
+
+DASHSCOPE_COMPATIBLE = "https://dashscope-intl.aliyuncs.com/compatible-mode/v1"
+
+
+class OpenAICompatibleProvider:
+    """``POST {base_url}/chat/completions`` with a bearer key and JSON mode."""
+
+    needs_network = True
+
+    def __init__(
+        self, name: str, api_key: str, model: str, *, base_url: str, http: httpx.AsyncClient
+    ) -> None:
+        self.name = name
+        self.model = model
+        self._url = f"{base_url.rstrip('/')}/chat/completions"
+        self._headers = {"Authorization": f"Bearer {api_key}"}
+        self._http = http
+
+    async def generate(self, task: LlmTask, *, time_limit: float) -> Draft:
+        """One chat completion; the prompt says "JSON", as JSON mode requires."""
+        talk = conversation(task)
+        body = {
+            "model": self.model,
+            "messages": [{"role": "system", "content": talk.system}]
+            + [{"role": role, "content": text} for role, text in talk.turns],
+            "response_format": {"type": "json_object"},
+            "temperature": 0.4,
+        }
+        try:
+            response = await self._http.post(
+                self._url, json=body, headers=self._headers, timeout=time_limit
+            )
+        except httpx.TimeoutException:
+            raise ProviderTimeout(f"{self.name} did not answer in {time_limit:.0f} s") from None
+        except httpx.TransportError as error:
+            raise ProviderUnavailable(
+                f"{self.name} is unreachable: {type(error).__name__}"
+            ) from None
+        if response.status_code != 200:
+            raise for_status(self.name, response.status_code, response.headers)
+        try:
+            data = response.json()
+            payload = data["choices"][0]["message"]["content"] or ""
+        except (ValueError, KeyError, IndexError, TypeError):
+            raise ProviderUnavailable(f"{self.name} sent a response of unknown shape") from None
+        usage = data.get("usage") or {}
+        return Draft(
+            payload=payload,
+            provider=self.name,
+            model=str(data.get("model") or self.model),
+            usage=TokenUsage(
+                prompt_tokens=int(usage.get("prompt_tokens", 0)),
+                completion_tokens=int(usage.get("completion_tokens", 0)),
+            ),
+        )

@@ -1,0 +1,67 @@
+"""Prompts, from the text files beside this module, rendered for one task.
+
+Learner text is placed inside ``<learner_input>`` delimiters, with any angle brackets replaced so
+it can never close the delimiter and pose as an instruction.
+"""
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from string import Template
+
+from domain.ports import LessonBrief, LlmTask, RoadmapBrief, TaskKind
+
+PROMPTS = Path(__file__).resolve().parent / "prompts"
+
+
+@cache
+def _template(name: str) -> Template:
+    return Template((PROMPTS / f"{name}.txt").read_text(encoding="utf-8"))
+
+
+def _data(text: str) -> str:
+    """Learner text made safe to place between delimiters."""
+    return text.replace("<", "‹").replace(">", "›").strip()
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """A system instruction and the turns after it (``user`` / ``assistant``)."""
+
+    system: str
+    turns: list[tuple[str, str]]
+
+
+def _request(task: LlmTask) -> str:
+    schema = json.dumps(task.schema.model_json_schema(by_alias=True), separators=(",", ":"))
+    brief = task.brief
+    if task.kind is TaskKind.LESSON:
+        assert isinstance(brief, LessonBrief)
+        objectives = "\n".join(
+            f"- <learner_input>{_data(o)}</learner_input>" for o in brief.objectives
+        )
+        return _template("lesson").substitute(
+            goal=_data(brief.goal),
+            skill_level=brief.skill_level,
+            module_title=_data(brief.module_title),
+            title=_data(brief.title),
+            description=_data(brief.description) or "(none)",
+            objectives=objectives,
+            minutes=brief.estimated_minutes,
+            schema=schema,
+        )
+    assert isinstance(brief, RoadmapBrief)
+    hours = f"{brief.weekly_hours} hours a week" if brief.weekly_hours else "not stated"
+    return _template("outline").substitute(
+        goal=_data(brief.goal), skill_level=brief.skill_level, weekly_hours=hours, schema=schema
+    )
+
+
+def conversation(task: LlmTask) -> Conversation:
+    """The messages for ``task``; a repair adds the failed answer and what was wrong with it."""
+    turns = [("user", _request(task))]
+    if task.repair is not None:
+        turns.append(("assistant", task.repair.previous))
+        turns.append(("user", _template("repair").substitute(problem=task.repair.problem)))
+    return Conversation(system=_template("system").template.strip(), turns=turns)

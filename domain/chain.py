@@ -1,0 +1,261 @@
+"""The provider chain: ask providers in order until one gives a valid answer, wasting no call.
+
+For each provider, within the task's total budget:
+
+- resting (cooldown after a 429 or a configuration error)  → skipped, no call;
+- 429 with a Retry-After that fits the budget               → wait it out once, ask again;
+  429 otherwise                                             → rest that long, next provider;
+- 5xx, connection error or timeout                          → one jittered retry, then next;
+- 401/403/404 (bad key, unknown model)                      → rest for a long time, logged;
+- other 4xx                                                 → next provider;
+- JSON that fails validation                                → one repair request quoting the
+                                                              error, then next provider.
+
+A provider that needs no network (the offline templates) is tried even when the budget is spent.
+Cooldowns live in a ``Cooldowns`` shared by every invocation in the worker process.
+"""
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from domain.errors import (
+    ContentRejected,
+    ProviderRateLimited,
+    ProviderRejected,
+    ProviderTimeout,
+    ProviderUnavailable,
+)
+from domain.lesson import ProviderAttempt
+from domain.ports import (
+    Draft,
+    Generated,
+    LessonBrief,
+    LlmProvider,
+    LlmTask,
+    Repair,
+    RoadmapBrief,
+    TaskKind,
+)
+from domain.validation import parse_json_as
+
+log = logging.getLogger(__name__)
+M = TypeVar("M", bound=BaseModel)
+
+MIN_ATTEMPT_SECONDS = 0.5  # below this much budget a network call is not worth starting
+MAX_QUOTED_ANSWER = 4_000  # characters of a failed answer quoted back in a repair request
+
+
+class Outcome(StrEnum):
+    """How one attempt ended, as recorded in a lesson's ``attempts``."""
+
+    OK = "ok"
+    INVALID = "invalid"
+    RATE_LIMITED = "rate_limited"
+    UNAVAILABLE = "unavailable"
+    TIMEOUT = "timeout"
+    REJECTED = "rejected"
+    UNAUTHORIZED = "unauthorized"
+    COOLING_DOWN = "cooling_down"
+    NO_BUDGET = "no_budget"
+
+
+# Outcomes that may pass with time: a chain that met any of them is worth running again later.
+_PASSING = frozenset(
+    {
+        Outcome.RATE_LIMITED,
+        Outcome.UNAVAILABLE,
+        Outcome.TIMEOUT,
+        Outcome.COOLING_DOWN,
+        Outcome.NO_BUDGET,
+    }
+)
+
+
+class Cooldowns:
+    """Providers resting until a moment on a monotonic clock; one per worker process."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._until: dict[str, float] = {}
+
+    def remaining(self, provider: str) -> float:
+        """Seconds the provider still rests (0 when it may be asked)."""
+        return max(0.0, self._until.get(provider, 0.0) - self._clock())
+
+    def rest(self, provider: str, seconds: float) -> None:
+        """Keep the provider out of use for ``seconds`` (never shortening a longer rest)."""
+        self._until[provider] = max(self._until.get(provider, 0.0), self._clock() + seconds)
+
+
+@dataclass(frozen=True)
+class ChainPolicy:
+    """Timeouts and rests, from settings."""
+
+    attempt_timeout: float = 30.0
+    rate_limit_rest: float = 30.0  # a 429 that names no Retry-After
+    auth_rest: float = 3600.0
+    retry_jitter: tuple[float, float] = (0.2, 1.0)
+
+
+class NoProviderSucceeded(ProviderUnavailable):
+    """Every provider failed in a way that may pass; try the whole chain again later."""
+
+    def __init__(
+        self, message: str, attempts: list[ProviderAttempt], retry_after: float | None
+    ) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.attempts = attempts
+
+
+class NoValidAnswer(ContentRejected):
+    """Every provider answered, and none with usable content: refused (4xx) or invalid JSON."""
+
+    def __init__(self, message: str, attempts: list[ProviderAttempt]) -> None:
+        super().__init__(message)
+        self.attempts = attempts
+
+
+class ProviderChain:
+    """Tries providers in order; see the module docstring for the rules."""
+
+    def __init__(
+        self,
+        providers: Sequence[LlmProvider],
+        cooldowns: Cooldowns,
+        policy: ChainPolicy = ChainPolicy(),
+        *,
+        validation_context: Mapping[str, Any] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        if not providers:
+            raise ValueError("the chain needs at least one provider")
+        self.providers = list(providers)
+        self._cooldowns = cooldowns
+        self._policy = policy
+        self._context = dict(validation_context or {})
+        self._clock = clock
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+
+    async def generate(
+        self, kind: TaskKind, brief: LessonBrief | RoadmapBrief, schema: type[M], *, budget: float
+    ) -> Generated[M]:
+        """The first valid answer; ``NoProviderSucceeded`` or ``NoValidAnswer`` if none."""
+        run = _Run(LlmTask(kind=kind, brief=brief, schema=schema), self._clock() + budget)
+        for provider in self.providers:
+            value = await self._ask(provider, schema, run)
+            if value is not None:
+                return Generated(value=value[0], draft=value[1], attempts=run.trail)
+        raise self._exhausted(run)
+
+    def _note(self, run: "_Run", provider: LlmProvider, outcome: Outcome, started: float) -> None:
+        ms = round((self._clock() - started) * 1000)
+        run.trail.append(ProviderAttempt(provider=provider.name, outcome=outcome, ms=ms))
+
+    async def _ask(
+        self, provider: LlmProvider, schema: type[M], run: "_Run"
+    ) -> tuple[M, Draft] | None:
+        """Up to four calls to one provider: the first, a Retry-After wait, a retry, a repair."""
+        if provider.needs_network and self._cooldowns.remaining(provider.name) > 0:
+            self._note(run, provider, Outcome.COOLING_DOWN, self._clock())
+            return None
+        task, waited, retried = run.task, False, False
+        while True:
+            left = run.deadline - self._clock()
+            if provider.needs_network and left < MIN_ATTEMPT_SECONDS:
+                self._note(run, provider, Outcome.NO_BUDGET, self._clock())
+                return None
+            timeout = self._policy.attempt_timeout
+            if provider.needs_network:
+                timeout = min(timeout, left)
+            started = self._clock()
+            try:
+                draft = await asyncio.wait_for(provider.generate(task, time_limit=timeout), timeout)
+            except ProviderRateLimited as error:
+                self._note(run, provider, Outcome.RATE_LIMITED, started)
+                wait = error.retry_after
+                fits = (
+                    wait is not None and wait + MIN_ATTEMPT_SECONDS < run.deadline - self._clock()
+                )
+                if wait is not None and fits and not waited:
+                    waited = True
+                    await self._sleep(wait)
+                    continue
+                self._cooldowns.rest(provider.name, wait or self._policy.rate_limit_rest)
+                return None
+            except (ProviderUnavailable, TimeoutError) as error:
+                timed_out = isinstance(error, ProviderTimeout | TimeoutError)
+                self._note(
+                    run, provider, Outcome.TIMEOUT if timed_out else Outcome.UNAVAILABLE, started
+                )
+                pause = self._rng.uniform(*self._policy.retry_jitter)
+                if retried or pause + MIN_ATTEMPT_SECONDS >= run.deadline - self._clock():
+                    return None
+                retried = True
+                await self._sleep(pause)
+                continue
+            except ProviderRejected as error:
+                outcome = Outcome.UNAUTHORIZED if error.auth else Outcome.REJECTED
+                self._note(run, provider, outcome, started)
+                if error.auth:
+                    self._rest_misconfigured(provider, error.status)
+                return None
+            try:
+                value = parse_json_as(
+                    schema, draft.payload, what=f"{provider.name}'s answer", context=self._context
+                )
+            except ContentRejected as error:
+                self._note(run, provider, Outcome.INVALID, started)
+                log.info("provider %s gave an invalid answer: %s", provider.name, error)
+                if task.repair is not None:
+                    return None
+                task = replace(task, repair=Repair(draft.payload[:MAX_QUOTED_ANSWER], str(error)))
+                continue
+            self._note(run, provider, Outcome.OK, started)
+            return value, draft
+
+    def _rest_misconfigured(self, provider: LlmProvider, status: int) -> None:
+        log.error(
+            "provider %s refused the request (HTTP %s): check its key and model settings; "
+            "not asking it again for %.0f s",
+            provider.name,
+            status,
+            self._policy.auth_rest,
+        )
+        self._cooldowns.rest(provider.name, self._policy.auth_rest)
+
+    def _exhausted(self, run: "_Run") -> Exception:
+        summary = ", ".join(f"{a.provider} {a.outcome}" for a in run.trail)
+        if not any(a.outcome in _PASSING for a in run.trail):
+            # Every provider answered and refused or gave unusable JSON: the same request
+            # would meet the same answers again, so this is final, not worth a redelivery.
+            log.warning("no provider could answer: %s", summary)
+            return NoValidAnswer(
+                "None of the writing services could write this lesson; please try again.",
+                run.trail,
+            )
+        rests = [self._cooldowns.remaining(p.name) for p in self.providers]
+        return NoProviderSucceeded(
+            f"every provider failed ({summary})",
+            run.trail,
+            retry_after=min((r for r in rests if r > 0), default=None),
+        )
+
+
+@dataclass
+class _Run:
+    """One task going down the chain: its deadline and the attempts so far."""
+
+    task: LlmTask
+    deadline: float
+    trail: list[ProviderAttempt] = field(default_factory=list)
