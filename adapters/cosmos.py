@@ -14,9 +14,13 @@ from domain.errors import ConcurrencyConflict, NotFound, StorageUnavailable
 
 ROADMAPS = "roadmaps"
 LESSONS = "lessons"
-# Container name → partition key path. Every document lives in its user's partition, so every
-# read a learner makes is a single-partition operation. infra/ declares the same containers.
-CONTAINERS: dict[str, str] = {ROADMAPS: "/userId", LESSONS: "/userId"}
+RESEARCH_CACHE = "research-cache"
+# Container name → partition key path. Every learner document lives in its user's partition, so
+# every read a learner makes is a single-partition operation; cached research is keyed by query.
+# infra/ declares the same containers.
+CONTAINERS: dict[str, str] = {ROADMAPS: "/userId", LESSONS: "/userId", RESEARCH_CACHE: "/id"}
+# Containers whose items expire by their own ``ttl`` field (-1: on, with no default expiry).
+DEFAULT_TTL: dict[str, int] = {RESEARCH_CACHE: -1}
 
 # Status codes that may pass: throttled, timed out, or the service is (briefly) unavailable.
 _TRANSIENT = {408, 429, 449, 500, 502, 503, 504}
@@ -37,7 +41,9 @@ async def ensure_schema(client: CosmosClient, database: str) -> DatabaseProxy:
     """Create the database and containers if missing (development and tests; Azure uses infra/)."""
     db = await client.create_database_if_not_exists(database)
     for name, key_path in CONTAINERS.items():
-        await db.create_container_if_not_exists(name, PartitionKey(path=key_path))
+        await db.create_container_if_not_exists(
+            name, PartitionKey(path=key_path), default_ttl=DEFAULT_TTL.get(name)
+        )
     return db
 
 

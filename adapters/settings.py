@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Seconds = Annotated[float, Field(gt=0, le=300)]
 LLM_PROVIDERS = ("groq", "gemini", "qwen", "offline")
+RESEARCH_SOURCES = ("docs", "stackoverflow", "github", "devto", "youtube")
 DASHSCOPE_COMPATIBLE_URL = "https://dashscope-intl.aliyuncs.com/compatible-mode/v1"
 
 
@@ -57,6 +58,20 @@ class Settings(BaseSettings):
     llm_outline_budget_seconds: Seconds = 20.0
     llm_rate_limit_cooldown_seconds: Seconds = 30.0
     llm_auth_cooldown_seconds: Annotated[float, Field(gt=0, le=86_400)] = 3600.0
+    research_sources: str = Field(
+        default=",".join(RESEARCH_SOURCES),
+        description="Research sources to ask, comma-separated; empty or none for none.",
+    )
+    research_source_timeout_seconds: Seconds = 3.0
+    research_budget_seconds: Seconds = 6.0
+    research_token_budget: int = Field(default=1_200, ge=100, le=8_000)
+    research_cache_ttl_seconds: int = Field(default=7 * 86_400, ge=60, le=90 * 86_400)
+    research_docs: dict[str, str] = Field(
+        default_factory=dict, description="Extra official docs, technology → URL (JSON)."
+    )
+    stackexchange_key: SecretStr | None = None
+    github_token: SecretStr | None = None
+    youtube_api_key: SecretStr | None = None
     poll_after_seconds: int = Field(default=2, ge=1, le=60)
     health_timeout_seconds: Seconds = 3.0
     log_level: str = "INFO"
@@ -65,6 +80,9 @@ class Settings(BaseSettings):
         "groq_api_key",
         "gemini_api_key",
         "qwen_api_key",
+        "stackexchange_key",
+        "github_token",
+        "youtube_api_key",
         "groq_base_url",
         "gemini_base_url",
         mode="before",
@@ -83,6 +101,29 @@ class Settings(BaseSettings):
                 f"must list some of {', '.join(LLM_PROVIDERS)} once each (unknown: {unknown})"
             )
         return ",".join(names)
+
+    @field_validator("research_sources")
+    @classmethod
+    def _known_sources(cls, value: str) -> str:
+        names = [name.strip().lower() for name in value.split(",") if name.strip()]
+        if names == ["none"]:
+            return ""
+        unknown = sorted(set(names) - set(RESEARCH_SOURCES))
+        if unknown or len(set(names)) != len(names):
+            raise ValueError(
+                f"must list some of {', '.join(RESEARCH_SOURCES)} once each (unknown: {unknown})"
+            )
+        return ",".join(names)
+
+    def research_plan(self) -> tuple[list[str], dict[str, str]]:
+        """The research sources to ask, and those skipped with the reason why."""
+        used, skipped = [], {}
+        for name in filter(None, self.research_sources.split(",")):
+            if name == "youtube" and self.youtube_api_key is None:
+                skipped[name] = "YOUTUBE_API_KEY is not set"
+            else:
+                used.append(name)
+        return used, skipped
 
     @model_validator(mode="after")
     def _some_provider_usable(self) -> Self:

@@ -58,6 +58,9 @@ async def _start(host: "FunctionHost", address: str, port: int) -> None:
     used, skipped = _settings().llm_chain()
     notes = "".join(f"; {name} skipped ({why})" for name, why in skipped.items())
     print(f"LLM providers, in order: {', '.join(used)}{notes}", flush=True)
+    sources, skipped = _settings().research_plan()
+    notes = "".join(f"; {name} skipped ({why})" for name, why in skipped.items())
+    print(f"Research sources: {', '.join(sources) or 'none'}{notes}", flush=True)
     await host.serve(address, port)
 
 

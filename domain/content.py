@@ -1,9 +1,17 @@
 """What a written lesson contains; every provider's output is validated against these models."""
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Collection
 from typing import Annotated, Self
 
-from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from domain.base import DocumentModel
 
@@ -81,6 +89,57 @@ class QuizQuestion(DocumentModel):
         return self
 
 
+MERMAID_TYPES = (
+    "flowchart",
+    "graph",
+    "sequenceDiagram",
+    "classDiagram",
+    "stateDiagram",
+    "stateDiagram-v2",
+    "erDiagram",
+    "journey",
+    "gantt",
+    "pie",
+    "mindmap",
+    "timeline",
+    "quadrantChart",
+)
+# Mermaid lines that could run script or loosen the renderer's security: directives such as
+# %%{init: {"securityLevel": "loose"}}%% and click handlers. They are dropped, never rendered.
+_UNSAFE_MERMAID = re.compile(r"^\s*(?:%%\{.*|click\s.*)$", re.MULTILINE)
+
+
+class Diagram(DocumentModel):
+    """A diagram as Mermaid source, rendered by the client (with Mermaid's strict security)."""
+
+    title: ShortText
+    mermaid: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5_000)
+    ]
+
+    @field_validator("mermaid")
+    @classmethod
+    def _safe_mermaid(cls, source: str) -> str:
+        source = _UNSAFE_MERMAID.sub("", source).strip()
+        first = source.split(maxsplit=1)[0] if source else ""
+        if first not in MERMAID_TYPES:
+            raise ValueError(
+                f"must start with a Mermaid diagram type ({', '.join(MERMAID_TYPES[:6])}, …)"
+            )
+        if re.search(r"javascript:|<\s*script", source, re.IGNORECASE):
+            raise ValueError("must not contain script")
+        return source
+
+
+class Reading(DocumentModel):
+    """A page worth reading next, taken from the lesson's sources."""
+
+    title: ShortText
+    url: Annotated[
+        str, StringConstraints(strip_whitespace=True, pattern=r"^https?://\S+$", max_length=2_000)
+    ]
+
+
 class LessonContent(DocumentModel):
     """The full text of a lesson, as a learner reads it."""
 
@@ -90,3 +149,11 @@ class LessonContent(DocumentModel):
     exercises: list[Exercise] = Field(min_length=1, max_length=10)
     quiz: list[QuizQuestion] = Field(min_length=1, max_length=20)
     key_takeaways: list[ShortText] = Field(min_length=1, max_length=12)
+    diagrams: list[Diagram] = Field(min_length=1, max_length=5)
+    further_reading: list[Reading] = Field(default_factory=list, max_length=10)
+
+    def reading_only_from(self, urls: Collection[str], normalise: Callable[[str], str]) -> Self:
+        """A copy whose further reading keeps only pages among ``urls`` (no invented links)."""
+        known = {normalise(url) for url in urls}
+        kept = [r for r in self.further_reading if normalise(r.url) in known]
+        return self.model_copy(update={"further_reading": kept})

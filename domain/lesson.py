@@ -12,6 +12,7 @@ back to the queue after a retryable failure, so the redelivered message can clai
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 from pydantic import Field
 
@@ -42,12 +43,22 @@ _UNQUEUE_FROM = frozenset({S.QUEUED})
 IN_FLIGHT = frozenset({S.QUEUED, S.GENERATING})
 
 
+class SourceLike(Protocol):
+    """Anything with the fields of a source (a research finding)."""
+
+    kind: str
+    title: str
+    url: str
+    published_at: datetime | None
+
+
 class Stage(StrEnum):
     """The step a generation is at, shown to the learner as progress."""
 
     WAITING = "waiting"
     QUEUED = "queued"
     STARTING = "starting"
+    RESEARCHING = "researching"
     WRITING = "writing"
     VALIDATING = "validating"
     DONE = "done"
@@ -77,12 +88,22 @@ class ProviderAttempt(DocumentModel):
 
 
 class Source(DocumentModel):
-    """A reference a lesson was grounded on."""
+    """A reference a lesson was grounded on; the lesson cites it as [n], n its place here."""
 
     kind: str
     title: str
     url: str
     published_at: datetime | None = None
+
+    @classmethod
+    def of(cls, finding: "SourceLike") -> "Source":
+        """The part of a research finding a lesson keeps."""
+        return cls(
+            kind=finding.kind,
+            title=finding.title,
+            url=finding.url,
+            published_at=finding.published_at,
+        )
 
 
 class Lesson(DocumentModel):
@@ -105,6 +126,8 @@ class Lesson(DocumentModel):
     progress: Progress = Field(default_factory=Progress)
     content: LessonContent | None = None
     sources: list[Source] = Field(default_factory=list)
+    # Set when the lesson was written without research, saying so to the learner.
+    research_note: str | None = None
     provider: str | None = None
     model: str | None = None
     usage: TokenUsage | None = None
@@ -158,14 +181,18 @@ class Lesson(DocumentModel):
         model: str,
         usage: TokenUsage | None,
         attempts: list[ProviderAttempt] | None = None,
+        sources: list[Source] | None = None,
+        research_note: str | None = None,
     ) -> None:
-        """Store the written content and how it was obtained."""
+        """Store the written content, what it was grounded on, and how it was obtained."""
         self._move(_COMPLETE, Progress(stage=Stage.DONE, percent=100))
         self.content = content
         self.provider = provider
         self.model = model
         self.usage = usage
         self.attempts = list(attempts or [])
+        self.sources = list(sources or [])
+        self.research_note = research_note
         self.generation_error = None
         self.generated_at = self.updated_at
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from domain.base import DocumentModel, utcnow
 from domain.lesson import Lesson, ProviderAttempt, TokenUsage
+from domain.research import Finding
 from domain.roadmap import Roadmap
 from domain.views import LessonSummary
 
@@ -81,6 +82,8 @@ class LessonBrief:
     description: str
     objectives: tuple[str, ...]
     estimated_minutes: int
+    # Research findings to ground the lesson on, in the order the lesson cites them ([1], [2], …).
+    references: tuple[Finding, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ class LessonView(DocumentModel):
     progress: Progress
     content: LessonContent | None
     sources: list[Source]
+    research_note: str | None
     provider: str | None
     model: str | None
     usage: TokenUsage | None

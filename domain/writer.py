@@ -1,14 +1,28 @@
 """The worker's side of generation: claim a queued lesson, write it, store the outcome."""
 
 import logging
+import re
 import time
 
 from domain.content import LessonContent
 from domain.errors import ConcurrencyConflict, FinalError, NotFound
-from domain.lesson import GenerationStatus, Lesson, ProviderAttempt, Stage
+from domain.lesson import GenerationStatus, Lesson, ProviderAttempt, Source, Stage
 from domain.ports import GenerationMessage, LessonBrief, LessonRepository, LlmChain, TaskKind
+from domain.research import Digest, Finding, Research, ResearchQuery, normalise_url
 
 log = logging.getLogger(__name__)
+
+NO_RESEARCH = (
+    "This lesson was written without outside research: no source answered in time. "
+    "Check its facts against the official documentation."
+)
+# Words of a goal that say nothing about the technology to research.
+_COMMON = (
+    "a an and the of for to in on with how from into using learn learning understand master "
+    "basics basic introduction intro foundations fundamentals core concepts practice project "
+    "advanced beginner intermediate my i want become get started build building"
+)
+_COMMON_WORDS = frozenset(_COMMON.split())
 
 GAVE_UP = (
     "We could not write this lesson after several attempts. Please try again in a few minutes."
@@ -18,10 +32,18 @@ GAVE_UP = (
 class LessonWriter:
     """Handles one generation message: at most one writer ever works on a lesson at a time."""
 
-    def __init__(self, lessons: LessonRepository, chain: LlmChain, *, budget: float) -> None:
+    def __init__(
+        self,
+        lessons: LessonRepository,
+        chain: LlmChain,
+        *,
+        budget: float,
+        researcher: Research | None = None,
+    ) -> None:
         self._lessons = lessons
         self._chain = chain
         self._budget = budget
+        self._researcher = researcher
 
     async def handle(self, message: GenerationMessage) -> Lesson | None:
         """Write the lesson if it is still queued; a duplicate or stale message does nothing.
@@ -83,19 +105,37 @@ class LessonWriter:
         return lesson
 
     async def _write(self, lesson: Lesson) -> None:
-        await self._advance(lesson, Stage.WRITING, 20)
+        digest = await self._research(lesson)
+        await self._advance(lesson, Stage.WRITING, 30)
+        references = tuple(digest.findings)
         written = await self._chain.generate(
-            TaskKind.LESSON, brief_for(lesson), LessonContent, budget=self._budget
+            TaskKind.LESSON, brief_for(lesson, references), LessonContent, budget=self._budget
         )
         draft = written.draft
         lesson.complete(
-            written.value,
+            written.value.reading_only_from([f.url for f in references], normalise_url),
             provider=draft.provider,
             model=draft.model,
             usage=draft.usage,
             attempts=written.attempts,
+            sources=[Source.of(finding) for finding in references],
+            research_note=None if references else NO_RESEARCH,
         )
         await self._lessons.save(lesson)
+
+    async def _research(self, lesson: Lesson) -> Digest:
+        if self._researcher is None:
+            return Digest(findings=[])
+        await self._advance(lesson, Stage.RESEARCHING, 10)
+        digest = await self._researcher.research(query_for(lesson))
+        log.info(
+            "lesson %s: %d findings from %s%s",
+            lesson.id,
+            len(digest.findings),
+            ", ".join(digest.answered) or "no source",
+            " (cached)" if digest.from_cache else "",
+        )
+        return digest
 
     async def _advance(self, lesson: Lesson, stage: Stage, percent: int) -> None:
         lesson.report(stage, percent)
@@ -119,7 +159,14 @@ def _attempts_of(error: Exception) -> list[ProviderAttempt] | None:
     return list(attempts) if attempts is not None else None
 
 
-def brief_for(lesson: Lesson) -> LessonBrief:
+def query_for(lesson: Lesson) -> ResearchQuery:
+    """What to research for a lesson: its title, tagged with the goal's and module's key words."""
+    words = re.findall(r"[a-z][a-z0-9+#.]{1,24}", f"{lesson.goal} {lesson.module_title}".lower())
+    tags = tuple(dict.fromkeys(w.rstrip(".") for w in words if w not in _COMMON_WORDS))
+    return ResearchQuery(text=lesson.title, tags=tags[:6])
+
+
+def brief_for(lesson: Lesson, references: tuple[Finding, ...] = ()) -> LessonBrief:
     """What a provider is told about the lesson to write."""
     return LessonBrief(
         goal=lesson.goal,
@@ -129,4 +176,5 @@ def brief_for(lesson: Lesson) -> LessonBrief:
         description=lesson.description,
         objectives=tuple(lesson.objectives),
         estimated_minutes=lesson.estimated_minutes,
+        references=references,
     )

@@ -7,59 +7,18 @@ to the loop they were first used on, so the services are built once per loop and
 import asyncio
 import weakref
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
 
 from azure.cosmos.aio import CosmosClient, DatabaseProxy
-from pydantic import BaseModel
 
 from adapters.auth import TokenVerifier
-from adapters.cosmos import LESSONS, ROADMAPS, create_cosmos_client
+from adapters.cosmos import LESSONS, RESEARCH_CACHE, ROADMAPS, create_cosmos_client
 from adapters.cosmos_repository import CosmosLessonRepository, CosmosRoadmapRepository
 from adapters.queue import LESSON_GENERATION_QUEUE, StorageQueuePublisher, create_queue_client
 from adapters.settings import Settings, get_settings
-from domain.chain import Cooldowns
 from domain.generation import GenerationRequests
-from domain.ports import Generated, LessonBrief, RoadmapBrief, TaskKind
 from domain.roadmaps import RoadmapService
 from domain.writer import LessonWriter
-
-if TYPE_CHECKING:
-    import httpx
-
-    from domain.chain import ProviderChain
-
-M = TypeVar("M", bound=BaseModel)
-
-
-# Provider cooldowns are shared by every invocation in the worker process.
-COOLDOWNS = Cooldowns()
-
-
-class LazyChain:
-    """An ``LlmChain`` that builds the real one on first use.
-
-    Provider SDKs are heavy to import; a worker that only serves reads never loads them.
-    """
-
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-        self._chain: ProviderChain | None = None
-        self._http: httpx.AsyncClient | None = None
-
-    async def generate(
-        self, kind: TaskKind, brief: LessonBrief | RoadmapBrief, schema: type[M], *, budget: float
-    ) -> Generated[M]:
-        """Delegate to the real chain, building it first if needed."""
-        if self._chain is None:
-            from adapters.llm.factory import build_chain  # lazy on purpose
-
-            self._chain, self._http = build_chain(self._settings, COOLDOWNS)
-        return await self._chain.generate(kind, brief, schema, budget=budget)
-
-    async def aclose(self) -> None:
-        """Close the providers' HTTP client, if it was ever opened."""
-        if self._http is not None:
-            await self._http.aclose()
+from functions.lazy import WritingTools
 
 
 @dataclass(frozen=True)
@@ -75,13 +34,13 @@ class Services:
     generation: GenerationRequests
     roadmaps: RoadmapService
     writer: LessonWriter
-    chain: LazyChain
+    tools: WritingTools
 
     async def aclose(self) -> None:
         """Close the clients (tests and tools; a worker keeps them for its whole life)."""
         await self.publisher.close()
         await self.cosmos.close()
-        await self.chain.aclose()
+        await self.tools.aclose()
 
 
 def build_services(settings: Settings) -> Services:
@@ -93,7 +52,7 @@ def build_services(settings: Settings) -> Services:
     publisher = StorageQueuePublisher(
         create_queue_client(settings.storage_connection.get_secret_value(), LESSON_GENERATION_QUEUE)
     )
-    chain = LazyChain(settings)
+    tools = WritingTools(settings, database.get_container_client(RESEARCH_CACHE))
     generation = GenerationRequests(lessons, publisher)
     return Services(
         settings=settings,
@@ -106,12 +65,14 @@ def build_services(settings: Settings) -> Services:
         roadmaps=RoadmapService(
             roadmaps,
             lessons,
-            chain,
+            tools,
             generation,
             planning_budget=settings.llm_outline_budget_seconds,
         ),
-        writer=LessonWriter(lessons, chain, budget=settings.llm_lesson_budget_seconds),
-        chain=chain,
+        writer=LessonWriter(
+            lessons, tools, budget=settings.llm_lesson_budget_seconds, researcher=tools
+        ),
+        tools=tools,
     )
 
 

@@ -43,6 +43,8 @@ def running_stack() -> Iterator[Stack]:
             "AUTH_ISSUER": "skillsync-test",
             "AUTH_AUDIENCE": "skillsync-api",
             "LOG_LEVEL": "INFO",
+            # The sandbox has no internet: research is tested over recorded answers instead.
+            "RESEARCH_SOURCES": "none",
         }
         settings = settings_from(env)
         asyncio.run(provision(settings, queue_names(discover(load_app(ROOT)))))

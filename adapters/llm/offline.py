@@ -87,7 +87,21 @@ def _lesson(brief: LessonBrief) -> dict[str, Any]:
             }
         ],
         "keyTakeaways": [objective[:300] for objective in objectives],
+        "diagrams": [
+            {"title": f"The path through {brief.title}"[:300], "mermaid": _flowchart(objectives)}
+        ],
+        "furtherReading": [{"title": f.title[:300], "url": f.url} for f in brief.references[:5]],
     }
+
+
+def _flowchart(objectives: list[str]) -> str:
+    steps = [f'    S{n}["{_label(o)}"]' for n, o in enumerate(objectives)]
+    links = [f"    S{n} --> S{n + 1}" for n in range(len(objectives) - 1)]
+    return "\n".join(["flowchart TD", *steps, *links])
+
+
+def _label(text: str) -> str:
+    return text.replace('"', "'").replace("<", "‹").replace(">", "›")[:80]
 
 
 def _outline(brief: RoadmapBrief) -> dict[str, Any]:

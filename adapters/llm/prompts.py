@@ -1,7 +1,8 @@
 """Prompts, from the text files beside this module, rendered for one task.
 
-Learner text is placed inside ``<learner_input>`` delimiters, with any angle brackets replaced so
-it can never close the delimiter and pose as an instruction.
+Learner text is placed inside ``<learner_input>`` delimiters, and research findings inside
+``<untrusted_reference_material>``, with any angle brackets replaced so neither can close its
+delimiter and pose as an instruction.
 """
 
 import json
@@ -11,6 +12,7 @@ from pathlib import Path
 from string import Template
 
 from domain.ports import LessonBrief, LlmTask, RoadmapBrief, TaskKind
+from domain.research import Finding
 
 PROMPTS = Path(__file__).resolve().parent / "prompts"
 
@@ -21,8 +23,19 @@ def _template(name: str) -> Template:
 
 
 def _data(text: str) -> str:
-    """Learner text made safe to place between delimiters."""
+    """Learner or internet text made safe to place between delimiters."""
     return text.replace("<", "‹").replace(">", "›").strip()
+
+
+def _references(findings: tuple[Finding, ...]) -> str:
+    if not findings:
+        return _template("no_references").template.strip()
+    items = "\n".join(
+        f'<reference n="{n}" kind="{f.kind}" url="{_data(f.url)}">\n'
+        f"{_data(f.title)}\n{_data(f.snippet)}\n</reference>"
+        for n, f in enumerate(findings, start=1)
+    )
+    return _template("references").substitute(items=items).strip()
 
 
 @dataclass(frozen=True)
@@ -49,6 +62,7 @@ def _request(task: LlmTask) -> str:
             description=_data(brief.description) or "(none)",
             objectives=objectives,
             minutes=brief.estimated_minutes,
+            references=_references(brief.references),
             schema=schema,
         )
     assert isinstance(brief, RoadmapBrief)

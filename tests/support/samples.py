@@ -40,6 +40,18 @@ def lesson_json(
             }
         ],
         "keyTakeaways": ["Comprehensions replace simple loops that build lists."],
+        "diagrams": [
+            {
+                "title": "From a loop to a comprehension",
+                "mermaid": "flowchart LR\n  A[for loop] --> B[append]\n  B --> C[comprehension]",
+            }
+        ],
+        "furtherReading": [
+            {
+                "title": "List comprehensions (Python tutorial)",
+                "url": "https://docs.python.org/3/tutorial/datastructures.html#list-comprehensions",
+            }
+        ],
     }
 
 

@@ -26,6 +26,7 @@ def _complete(lesson: Lesson) -> None:
                 {"question": "q", "options": ["a", "b"], "answerIndex": 0, "explanation": "e"}
             ],
             "keyTakeaways": ["k"],
+            "diagrams": [{"title": "d", "mermaid": "flowchart TD\n  A --> B"}],
         }
     )
     lesson.complete(content, provider="offline", model="m", usage=None)

@@ -177,7 +177,7 @@ async def test_lesson_fails_with_its_attempts_when_no_provider_gives_a_valid_ans
     assert stored.status is S.FAILED
     assert stored.generation_error == NO_VALID_ANSWER
     assert stored.content is None
-    assert stored.progress == Progress(stage=Stage.FAILED, percent=20)
+    assert stored.progress == Progress(stage=Stage.FAILED, percent=30)
     assert trail(stored.attempts) == [("groq", "invalid")] * 2 + [("gemini", "invalid")] * 2
 
 

@@ -1,0 +1,8 @@
+"""Research sources: one adapter per public API (official docs, Stack Overflow, GitHub, DEV and
+YouTube), each implementing ``domain.research.ResearchSource``.
+
+Every adapter takes an injected ``httpx.AsyncClient``, sends one request with an explicit timeout,
+obeys the API's backoff and quota signals by resting (no request until the instant passes), and
+turns everything it returns into plain text. None of them raises: trouble is logged once and the
+answer is ``[]``.
+"""
