@@ -1,12 +1,14 @@
 """Application settings, read once from the environment (``local.settings.json`` Values locally,
 App Settings in Azure) and validated at start-up."""
 
+import json
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Annotated, Self
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsError as PydanticSettingsError
 
 Seconds = Annotated[float, Field(gt=0, le=300)]
 LLM_PROVIDERS = ("groq", "gemini", "qwen", "offline")
@@ -66,7 +68,7 @@ class Settings(BaseSettings):
     research_budget_seconds: Seconds = 6.0
     research_token_budget: int = Field(default=1_200, ge=100, le=8_000)
     research_cache_ttl_seconds: int = Field(default=7 * 86_400, ge=60, le=90 * 86_400)
-    research_docs: dict[str, str] = Field(
+    research_docs: Annotated[dict[str, str], NoDecode] = Field(
         default_factory=dict, description="Extra official docs, technology → URL (JSON)."
     )
     stackexchange_key: SecretStr | None = None
@@ -101,6 +103,18 @@ class Settings(BaseSettings):
                 f"must list some of {', '.join(LLM_PROVIDERS)} once each (unknown: {unknown})"
             )
         return ",".join(names)
+
+    @field_validator("research_docs", mode="before")
+    @classmethod
+    def _docs_json(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        try:
+            return json.loads(value) if value.strip() else {}
+        except ValueError:
+            raise ValueError(
+                'must be a JSON object, e.g. {"htmx": "https://htmx.org/docs/"}'
+            ) from None
 
     @field_validator("research_sources")
     @classmethod
@@ -157,6 +171,8 @@ def get_settings() -> Settings:
             for item in error.errors()
         )
         raise SettingsError(f"invalid or missing settings: {problems}") from None
+    except PydanticSettingsError as error:  # a value its source could not decode
+        raise SettingsError(f"invalid settings: {error}") from None
 
 
 def settings_from(values: Mapping[str, str]) -> Settings:

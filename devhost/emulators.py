@@ -94,9 +94,11 @@ class Ports:
 class Emulators:
     """The running emulator processes; a context manager that stops them on exit."""
 
-    def __init__(self, ports: Ports, log_dir: Path) -> None:
+    def __init__(self, ports: Ports, log_dir: Path, *, cosmos_data: Path | None = None) -> None:
+        """``cosmos_data``: a file Cosmos DB saves its state to on stop and loads on start."""
         self.ports = ports
         self._log_dir = log_dir
+        self._cosmos_data = cosmos_data
         self._processes: dict[str, subprocess.Popen[bytes]] = {}
 
     def __enter__(self) -> "Emulators":
@@ -124,6 +126,8 @@ class Emulators:
             "--inMemoryPersistence",
         ]
         cosmos = ["node", str(DEVHOST_DIR / "cosmos" / "server.js"), "--port", str(p.cosmos)]
+        if self._cosmos_data is not None:
+            cosmos += ["--data", str(self._cosmos_data)]
         return {"azurite": azurite, "cosmos": cosmos}
 
     def start(self, timeout: float = 30.0) -> None:
@@ -135,14 +139,24 @@ class Emulators:
             raise EmulatorError(f"port(s) {taken} already in use: is another stack running?")
         self._log_dir.mkdir(parents=True, exist_ok=True)
         for name, command in self.commands().items():
-            with (self._log_dir / f"{name}.log").open("ab") as log_file:  # the child keeps a copy
-                self._processes[name] = subprocess.Popen(
-                    command,
-                    stdout=log_file,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                    preexec_fn=_die_with_parent,
-                )
+            self._spawn(name, command)
+        self._wait_ready(timeout)
+
+    def _spawn(self, name: str, command: list[str]) -> None:
+        with (self._log_dir / f"{name}.log").open("ab") as log_file:  # the child keeps a copy
+            self._processes[name] = subprocess.Popen(
+                command,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
+
+    def restart_cosmos(self, *, down_for: float = 0.0, timeout: float = 30.0) -> None:
+        """Stop Cosmos DB gracefully, stay down ``down_for`` seconds, start it again (tests)."""
+        _terminate([self._processes.pop("cosmos")])
+        time.sleep(down_for)
+        self._spawn("cosmos", self.commands()["cosmos"])
         self._wait_ready(timeout)
 
     def _wait_ready(self, timeout: float) -> None:
@@ -158,14 +172,19 @@ class Emulators:
 
     def stop(self) -> None:
         """Stop every emulator this object started."""
-        for process in self._processes.values():
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in self._processes.values():
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        _terminate(list(self._processes.values()))
         self._processes.clear()
+
+
+def _terminate(processes: list["subprocess.Popen[bytes]"]) -> None:
+    """SIGTERM each process group, then SIGKILL whatever is still there after 5 s."""
+    for process in processes:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

@@ -3,8 +3,10 @@
 import importlib
 import inspect
 import logging
+import os
+import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -56,8 +58,30 @@ def load_app(project_dir: Path, module: str = "function_app") -> func.FunctionAp
     return apps[0]
 
 
-def discover(app: func.FunctionApp) -> list[FunctionSpec]:
-    """Every function the app registered whose trigger this host can serve."""
+_SETTING = re.compile(r"%([^%\s]+)%")
+
+
+def resolve(value: Any, environ: Mapping[str, str]) -> Any:
+    """A binding property with its ``%AppSetting%`` expressions replaced, as the host does."""
+    if not isinstance(value, str):
+        return value
+
+    def setting(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in environ:
+            raise RuntimeError(f"binding expression %{name}% names an app setting that is not set")
+        return environ[name]
+
+    return _SETTING.sub(setting, value)
+
+
+def discover(app: func.FunctionApp, environ: Mapping[str, str] | None = None) -> list[FunctionSpec]:
+    """Every function the app registered whose trigger this host can serve.
+
+    ``%AppSetting%`` expressions in trigger properties (a queue name, a schedule) are resolved
+    from ``environ`` (the process environment by default).
+    """
+    environ = os.environ if environ is None else environ
     specs = []
     # get_functions() records every name it has seen and refuses to list them a second time.
     app.functions_bindings = None
@@ -66,7 +90,7 @@ def discover(app: func.FunctionApp) -> list[FunctionSpec]:
         declared = function.get_trigger()
         if declared is None:
             raise RuntimeError(f"function {name} has no trigger")
-        trigger = {k: _plain(v) for k, v in declared.get_dict_repr().items()}
+        trigger = {k: resolve(_plain(v), environ) for k, v in declared.get_dict_repr().items()}
         kind = SUPPORTED.get(trigger["type"])
         if kind is None:
             log.warning("function %s: %s triggers are not served locally", name, trigger["type"])

@@ -1,7 +1,9 @@
 """The parts of host.json the local host honours, with the Functions host's defaults."""
 
 import json
+import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,12 +21,31 @@ def parse_timespan(value: Any) -> float | None:
     text = str(value).strip()
     if text == "-1":
         return None
+    if re.fullmatch(r"\d+(?:\.\d+)?", text):  # milliseconds, as a setting's string value
+        return float(text) / 1000
     match = _TIMESPAN.match(text)
     if not match:
         raise ValueError(f"not a TimeSpan: {value!r}")
     days, hours, minutes, seconds, fraction = match.groups()
     total = int(days or 0) * 86400 + int(hours) * 3600 + int(minutes) * 60 + int(seconds)
     return total + (float(f"0.{fraction}") if fraction else 0.0)
+
+
+OVERRIDE_PREFIX = "azurefunctionsjobhost__"
+
+
+def _override(data: dict[str, Any], environ: Mapping[str, str]) -> None:
+    """Apply ``AzureFunctionsJobHost__extensions__queues__batchSize=4``-style settings."""
+    for name, value in environ.items():
+        if not name.lower().startswith(OVERRIDE_PREFIX):
+            continue
+        *parents, leaf = name[len(OVERRIDE_PREFIX) :].split("__")
+        node = data
+        for part in parents:
+            key = next((k for k in node if k.lower() == part.lower()), part)
+            node = node.setdefault(key, {})
+        key = next((k for k in node if k.lower() == leaf.lower()), leaf)
+        node[key] = value
 
 
 @dataclass(frozen=True)
@@ -67,11 +88,10 @@ class HostConfig:
     queues: QueueOptions = QueueOptions()
 
     @classmethod
-    def load(cls, path: Path) -> "HostConfig":
-        """Parse host.json; a missing file means every default."""
-        if not path.exists():
-            return cls()
-        data = json.loads(path.read_text())
+    def load(cls, path: Path, environ: Mapping[str, str] | None = None) -> "HostConfig":
+        """Parse host.json, overridden by ``AzureFunctionsJobHost__a__b`` settings as in Azure."""
+        data = json.loads(path.read_text()) if path.exists() else {}
+        _override(data, os.environ if environ is None else environ)
         extensions = data.get("extensions", {})
         return cls(
             route_prefix=str(extensions.get("http", {}).get("routePrefix", "api")).strip("/"),

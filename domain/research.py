@@ -8,8 +8,7 @@ a size budget here, and reach the model only inside delimiters as reference mate
 import asyncio
 import logging
 import re
-import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, TypeVar
@@ -48,7 +47,7 @@ class ResearchQuery:
     @property
     def key(self) -> str:
         """The normalised query: lower case, single spaces, tags sorted (the cache key)."""
-        words = " ".join(re.findall(r"[\w+#.]+", self.text.lower()))
+        words = " ".join(w.rstrip(".") for w in re.findall(r"[\w+#.]+", self.text.lower()))
         return f"{words}|{','.join(sorted({t.lower() for t in self.tags}))}"
 
 
@@ -151,14 +150,12 @@ class Researcher:
         source_timeout: float,
         budget: float,
         tokens: int,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._sources = list(sources)
         self._cache = cache
         self._source_timeout = source_timeout
         self._budget = budget
         self._tokens = tokens
-        self._clock = clock
 
     async def research(self, query: ResearchQuery) -> Digest:
         """A digest for the query; a cache hit asks no source."""

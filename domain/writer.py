@@ -20,7 +20,7 @@ NO_RESEARCH = (
 _COMMON = (
     "a an and the of for to in on with how from into using learn learning understand master "
     "basics basic introduction intro foundations fundamentals core concepts practice project "
-    "advanced beginner intermediate my i want become get started build building"
+    "advanced beginner intermediate my i want become get getting started build building"
 )
 _COMMON_WORDS = frozenset(_COMMON.split())
 
@@ -161,8 +161,9 @@ def _attempts_of(error: Exception) -> list[ProviderAttempt] | None:
 
 def query_for(lesson: Lesson) -> ResearchQuery:
     """What to research for a lesson: its title, tagged with the goal's and module's key words."""
-    words = re.findall(r"[a-z][a-z0-9+#.]{1,24}", f"{lesson.goal} {lesson.module_title}".lower())
-    tags = tuple(dict.fromkeys(w.rstrip(".") for w in words if w not in _COMMON_WORDS))
+    text = f"{lesson.goal} {lesson.module_title}".lower()
+    words = (word.rstrip(".") for word in re.findall(r"[a-z][a-z0-9+#.]{0,24}", text))
+    tags = tuple(dict.fromkeys(w for w in words if w and w not in _COMMON_WORDS))
     return ResearchQuery(text=lesson.title, tags=tags[:6])
 
 

@@ -101,6 +101,7 @@ def _flowchart(objectives: list[str]) -> str:
 
 
 def _label(text: str) -> str:
+    text = re.sub(r"(?i)\b(javascript|vbscript|data)\s*:", r"\1 ", text)  # not a script link
     return text.replace('"', "'").replace("<", "‹").replace(">", "›")[:80]
 
 

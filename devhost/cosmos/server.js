@@ -1,12 +1,27 @@
 #!/usr/bin/env node
-// Starts @vercel/cosmosdb-server for local development, with two dev-only fixes:
+// Starts @vercel/cosmosdb-server for local development, with three dev-only changes:
 //  1. A point read of a missing item (or of an item under another partition key) crashes the
 //     emulator's read handler ("Cannot read properties of undefined") and answers 500; real
 //     Cosmos DB answers 404 NotFound. We answer 404, so production code sees what Azure sends.
 //  2. The emulator closes every connection after one response unless keepAlive is set; we keep
 //     connections alive, as the real service does.
-// Usage: node server.js --port 8081 [--host 127.0.0.1]
+// Usage: node server.js --port 8081 [--host 127.0.0.1] [--data FILE]
 "use strict";
+
+const fs = require("fs");
+
+function parseArgs(argv) {
+  const args = { port: 8081, host: "127.0.0.1", data: null };
+  for (let i = 0; i < argv.length; i += 1) {
+    if (argv[i] === "--port") args.port = Number.parseInt(argv[(i += 1)], 10);
+    else if (argv[i] === "--host") args.host = argv[(i += 1)];
+    else if (argv[i] === "--data") args.data = argv[(i += 1)];
+    else throw new Error(`unknown argument: ${argv[i]}`);
+  }
+  return args;
+}
+
+const options = parseArgs(process.argv.slice(2));
 
 const readDocument = require("@vercel/cosmosdb-server/lib/handler/read-document");
 
@@ -25,20 +40,53 @@ readDocument.default = (account, req, res, params) => {
   }
 };
 
-// Loaded only after the patch: the route table captures the handler when it is built.
-const { createHttpServer } = require("@vercel/cosmosdb-server");
+// 3. With --data FILE, the account is saved to FILE when the server stops (SIGTERM/SIGINT) and
+//    loaded from it when it starts, etags and all, so a restart loses nothing: the emulator
+//    otherwise keeps everything in memory only. Tests restart Cosmos DB mid-flight this way.
+const accountModule = require("@vercel/cosmosdb-server/lib/account");
 
-function parseArgs(argv) {
-  const args = { port: 8081, host: "127.0.0.1" };
-  for (let i = 0; i < argv.length; i += 1) {
-    if (argv[i] === "--port") args.port = Number.parseInt(argv[(i += 1)], 10);
-    else if (argv[i] === "--host") args.host = argv[(i += 1)];
-    else throw new Error(`unknown argument: ${argv[i]}`);
+let account = null;
+const BaseAccount = accountModule.default;
+accountModule.default = class PersistentAccount extends BaseAccount {
+  constructor(...args) {
+    super(...args);
+    account = this;
+    if (options.data && fs.existsSync(options.data)) {
+      restore(this.databases, JSON.parse(fs.readFileSync(options.data, "utf8")), restoreDatabase);
+    }
   }
-  return args;
+};
+
+function dump(items, children) {
+  return {
+    ridCount: items._ridCount,
+    items: [...items._data.values()].map(item => ({ data: item.read(), children: children(item) })),
+  };
 }
 
-const { port, host } = parseArgs(process.argv.slice(2));
+function restore(items, saved, children) {
+  items._ridCount = saved.ridCount;
+  for (const { data, children: nested } of saved.items) {
+    items._set(data);
+    if (nested) children(items._data.get(data._rid), nested);
+  }
+}
+
+function restoreDatabase(database, nested) {
+  restore(database.collections, nested, (collection, docs) => restore(collection.documents, docs, () => {}));
+}
+
+function save() {
+  if (!options.data || !account) return;
+  const state = dump(account.databases, db => dump(db.collections, coll => dump(coll.documents, () => null)));
+  fs.writeFileSync(`${options.data}.tmp`, JSON.stringify(state));
+  fs.renameSync(`${options.data}.tmp`, options.data);
+}
+
+// Loaded only after the patches: the route table and the account are captured when used.
+const { createHttpServer } = require("@vercel/cosmosdb-server");
+
+const { port, host } = options;
 const server = createHttpServer({ keepAlive: true });
 server.keepAliveTimeout = 60_000;
 server.listen(port, host, () => {
@@ -46,5 +94,9 @@ server.listen(port, host, () => {
   console.log(`cosmosdb-server ready at http://${host}:${server.address().port}`);
 });
 for (const signal of ["SIGINT", "SIGTERM"]) {
-  process.on(signal, () => server.close(() => process.exit(0)));
+  process.on(signal, () => {
+    save();
+    server.close(() => process.exit(0));
+    server.closeAllConnections();
+  });
 }
