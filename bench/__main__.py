@@ -15,6 +15,7 @@ from pathlib import Path
 from adapters.cosmos import LESSONS, create_cosmos_client, ensure_schema
 from adapters.cosmos_repository import CosmosLessonRepository
 from adapters.settings import Settings, settings_from
+from bench import chain, research
 from devhost.emulators import Emulators, Ports
 from domain.roadmap import (
     CreateRoadmapRequest,
@@ -151,12 +152,13 @@ def _row(task: str, ours: str, ours_ms: float, other: str, other_ms: float) -> d
 def main() -> None:
     ports = Ports.free()
     with tempfile.TemporaryDirectory() as logs, Emulators(ports, Path(logs)):
-        rows = asyncio.run(run(_settings(ports)))
-    print(f"{'task':28} {'ours':22} {'ms':>8}   {'instead of':22} {'ms':>8}   speed-up")
+        settings = _settings(ports)
+        rows = asyncio.run(run(settings)) + research.run(settings) + chain.run()
+    print(f"{'task':32} {'ours':30} {'ms':>9}   {'instead of':30} {'ms':>9}   speed-up")
     for r in rows:
-        ours = f"{r['ours']:22} {r['ours_ms']:>8}"
-        other = f"{r['other']:22} {r['other_ms']:>8}"
-        print(f"{r['task']:28} {ours}   {other}   ×{r['speedup']}")
+        ours = f"{r['ours']:30} {r['ours_ms']:>9}"
+        other = f"{r['other']:30} {r['other_ms']:>9}"
+        print(f"{r['task']:32} {ours}   {other}   ×{r['speedup']}")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(rows, indent=2) + "\n")
 
