@@ -5,9 +5,10 @@ import azure.functions as func
 from functions.generation import bp as generation_bp
 from functions.health import bp as health_bp
 from functions.lessons import bp as lessons_bp
+from functions.maintenance import bp as maintenance_bp
 from functions.roadmaps import bp as roadmaps_bp
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
-for blueprint in (health_bp, roadmaps_bp, lessons_bp, generation_bp):
+for blueprint in (health_bp, roadmaps_bp, lessons_bp, generation_bp, maintenance_bp):
     app.register_functions(blueprint)

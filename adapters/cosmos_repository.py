@@ -2,13 +2,15 @@
 
 import asyncio
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from azure.core import MatchConditions
 from azure.cosmos.aio import ContainerProxy
+from pydantic import TypeAdapter
 
 from adapters.cosmos import storage_errors
-from domain.lesson import Lesson
+from domain.lesson import Lesson, Timestamp
 from domain.roadmap import Roadmap
 from domain.views import LessonSummary
 
@@ -21,6 +23,22 @@ _SUMMARY_QUERY = (
     # The partition key is also named in the filter: the scope is explicit in the query itself.
     "WHERE c.userId = @userId AND c.roadmapId = @roadmapId"
 )
+
+
+# Lessons written before leases or queuedAt existed count too (the domain then decides).
+_STUCK_QUERY = (
+    "SELECT * FROM c WHERE "
+    "(c.generationStatus = 'generating' AND "
+    "(NOT IS_DEFINED(c.lease) OR IS_NULL(c.lease) OR c.lease.expiresAt <= @now)) OR "
+    "(c.generationStatus = 'queued' AND "
+    "(NOT IS_DEFINED(c.queuedAt) OR IS_NULL(c.queuedAt) OR c.queuedAt < @queuedBefore))"
+)
+_TIMESTAMP: TypeAdapter[Timestamp] = TypeAdapter(Timestamp)
+
+
+def _timestamp(moment: datetime) -> str:
+    """A time written exactly as the documents store it, so strings compare as times."""
+    return str(_TIMESTAMP.dump_python(moment, mode="json"))
 
 
 def _document(lesson: Lesson) -> dict[str, Any]:
@@ -74,6 +92,24 @@ class CosmosLessonRepository:
                 partition_key=user_id,
             )
             return [LessonSummary.model_validate(item) async for item in items]
+
+    async def find_stuck(self, now: datetime, queued_before: datetime, limit: int) -> list[Lesson]:
+        """A cross-partition query for the sweeper (a timer, never a learner's request)."""
+        with storage_errors("lessons", "stuck"):
+            items = self._container.query_items(
+                _STUCK_QUERY,
+                parameters=[
+                    {"name": "@now", "value": _timestamp(now)},
+                    {"name": "@queuedBefore", "value": _timestamp(queued_before)},
+                ],
+                max_item_count=limit,  # no partition key: the async client queries them all
+            )
+            found = []
+            async for item in items:
+                found.append(_lesson(item))
+                if len(found) >= limit:
+                    break
+            return found
 
 
 class CosmosRoadmapRepository:

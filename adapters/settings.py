@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     stackexchange_key: SecretStr | None = None
     github_token: SecretStr | None = None
     youtube_api_key: SecretStr | None = None
+    generation_lease_seconds: Annotated[float, Field(ge=1, le=3_600)] = 180.0
+    stuck_queued_seconds: Annotated[float, Field(ge=1, le=86_400)] = 600.0
+    max_requeues: int = Field(default=3, ge=0, le=20)
+    http_deadline_seconds: Seconds = 20.0
     poll_after_seconds: int = Field(default=2, ge=1, le=60)
     health_timeout_seconds: Seconds = 3.0
     log_level: str = "INFO"

@@ -34,6 +34,13 @@ def values(path: Path) -> dict[str, str]:
 
 
 def apply(project_dir: Path, environ: MutableMapping[str, str] = os.environ) -> None:
-    """Load ``local.settings.json`` (creating it if needed) into ``environ`` without overriding."""
+    """Load ``local.settings.json`` (creating it if needed) into ``environ`` without overriding.
+
+    A setting added to the example since the file was created takes the example's value, so an
+    older ``local.settings.json`` keeps working.
+    """
     for name, value in values(ensure(project_dir)).items():
         environ.setdefault(name, value)
+    for name, value in values(project_dir / EXAMPLE_FILE).items():
+        if name not in GENERATED:
+            environ.setdefault(name, value)

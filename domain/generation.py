@@ -21,14 +21,15 @@ class GenerationRequests:
         self._lessons = lessons
         self._queue = queue
 
-    async def request(self, user_id: str, lesson_id: str) -> Lesson:
-        """Queue the lesson unless it is queued, generating or completed; return it as it stands."""
+    async def request(self, user_id: str, lesson_id: str, *, force: bool = False) -> Lesson:
+        """Queue the lesson unless it is in flight, or completed (unless ``force``); return it."""
         for _ in range(_SAVE_ATTEMPTS):
             lesson = await self._lessons.get(user_id, lesson_id)
-            if lesson.status in IN_FLIGHT or lesson.status is GenerationStatus.COMPLETED:
+            done = lesson.status is GenerationStatus.COMPLETED and not force
+            if lesson.status in IN_FLIGHT or done:
                 return lesson
             previous = lesson.status
-            lesson.queue()
+            lesson.queue(force=force)
             try:
                 await self._lessons.save(lesson)
             except ConcurrencyConflict:
@@ -47,7 +48,7 @@ class GenerationRequests:
         Each item pairs a lesson with the status it had before it was queued.
         """
         results = await asyncio.gather(
-            *(self._queue.enqueue(_message_for(lesson)) for lesson, _ in queued),
+            *(self._queue.enqueue(message_for(lesson)) for lesson, _ in queued),
             return_exceptions=True,
         )
         failed = [(item, result) for item, result in zip(queued, results, strict=True) if result]
@@ -70,5 +71,6 @@ class GenerationRequests:
             log.error("lesson %s stays queued without a message: %s", lesson.id, error)
 
 
-def _message_for(lesson: Lesson) -> GenerationMessage:
+def message_for(lesson: Lesson) -> GenerationMessage:
+    """The queue message that asks for ``lesson`` to be written."""
     return GenerationMessage(lesson_id=lesson.id, user_id=lesson.user_id, requested_at=utcnow())

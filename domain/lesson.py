@@ -1,22 +1,29 @@
 """A lesson and the state machine of its generation status.
 
-    pending ──queue──▶ queued ──start──▶ generating ──complete──▶ completed
-       ▲                 │ ▲                 │
-       └──── unqueue ────┘ └──── release ────┤
-    failed ◀─────────────────── fail ────────┘
-    failed ──queue──▶ queued
+    method    from                                           to
+    queue     pending, failed (and completed, with force)    queued
+    unqueue   queued                                         the status before ``queue``
+    start     queued; generating whose lease expired         generating (a new lease)
+    report    generating                                     generating (lease renewed)
+    release   generating                                     queued
+    requeue   queued, generating                             queued
+    complete  generating                                     completed
+    fail      queued, generating                             failed
 
 ``unqueue`` undoes a ``queue`` whose message could not be sent; ``release`` hands a claimed lesson
-back to the queue after a retryable failure, so the redelivered message can claim it again.
+back to the queue after a retryable failure; ``requeue`` is the sweeper's repair of a lesson
+stuck in ``generating`` past its lease or in ``queued`` for too long. A claim (``start``) holds a
+lease; a lesson whose lease expired (its worker died) may be claimed again. A forced ``queue``
+of a completed lesson keeps its content readable until the new one replaces it.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Annotated, Protocol
 
-from pydantic import Field
+from pydantic import Field, PlainSerializer
 
-from domain.base import DocumentModel, utcnow
+from domain.base import DocumentModel, new_id, utcnow
 from domain.content import LessonContent
 from domain.errors import IllegalTransition
 
@@ -35,11 +42,14 @@ S = GenerationStatus
 # Each status change, by the method that makes it: (statuses it may start from, status it reaches).
 # ``unqueue`` returns to the status the lesson had before ``queue``: pending or failed.
 _QUEUE = (frozenset({S.PENDING, S.FAILED}), S.QUEUED)
-_START = (frozenset({S.QUEUED}), S.GENERATING)
+_FORCE_QUEUE = (frozenset({S.PENDING, S.FAILED, S.COMPLETED}), S.QUEUED)
+_START = (frozenset({S.QUEUED, S.GENERATING}), S.GENERATING)
+_REQUEUE = (frozenset({S.QUEUED, S.GENERATING}), S.QUEUED)
 _RELEASE = (frozenset({S.GENERATING}), S.QUEUED)
 _COMPLETE = (frozenset({S.GENERATING}), S.COMPLETED)
 _FAIL = (frozenset({S.QUEUED, S.GENERATING}), S.FAILED)
 _UNQUEUE_FROM = frozenset({S.QUEUED})
+_UNQUEUE_TO = frozenset({S.PENDING, S.FAILED, S.COMPLETED})
 IN_FLIGHT = frozenset({S.QUEUED, S.GENERATING})
 
 
@@ -87,6 +97,23 @@ class ProviderAttempt(DocumentModel):
     ms: int
 
 
+def _stored_time(moment: datetime) -> str:
+    """Times the sweeper compares as strings in queries: always UTC, always microseconds."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# A time stored in a fixed-width form, so string order is time order (see ``_stored_time``).
+Timestamp = Annotated[datetime, PlainSerializer(_stored_time, return_type=str, when_used="json")]
+
+
+class Lease(DocumentModel):
+    """Who is writing a lesson (a worker, and one claim of it), and until when, unrenewed."""
+
+    owner: str
+    claim: str = Field(default_factory=new_id)
+    expires_at: Timestamp
+
+
 class Source(DocumentModel):
     """A reference a lesson was grounded on; the lesson cites it as [n], n its place here."""
 
@@ -132,6 +159,14 @@ class Lesson(DocumentModel):
     model: str | None = None
     usage: TokenUsage | None = None
     attempts: list[ProviderAttempt] = Field(default_factory=list)
+    lease: Lease | None = None
+    # Claims since the learner asked (each queue delivery that started writing).
+    deliveries: int = 0
+    # Times the sweeper re-queued the lesson since the learner asked.
+    requeues: int = 0
+    queued_at: Timestamp | None = None
+    # The latest retryable problem, shown while the lesson waits for its next delivery.
+    last_error: str | None = None
     generated_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -143,35 +178,86 @@ class Lesson(DocumentModel):
         """Shorthand for ``generation_status``."""
         return self.generation_status
 
-    def queue(self) -> None:
-        """Ask for the lesson to be written (from ``pending`` or ``failed``)."""
-        self._move(_QUEUE, Progress(stage=Stage.QUEUED, percent=0))
+    def queue(self, *, force: bool = False) -> None:
+        """Ask for the lesson to be written: from ``pending`` or ``failed``, or with ``force``
+        from ``completed`` too (the old content stays readable until the new one lands)."""
+        self._move(_FORCE_QUEUE if force else _QUEUE, Progress(stage=Stage.QUEUED, percent=0))
         self.generation_error = None
-        self.attempts = []
+        self.last_error = None
+        if not force:  # a forced rewrite keeps the trail of the content still shown
+            self.attempts = []
+        self.lease = None
+        self.deliveries = 0
+        self.requeues = 0
+        self.queued_at = self.updated_at
 
     def unqueue(self, previous: GenerationStatus) -> None:
         """Undo ``queue`` when its message could not be sent."""
-        if previous not in (S.PENDING, S.FAILED):
+        if previous not in _UNQUEUE_TO:
             raise IllegalTransition(self.status, previous)
-        self._move((_UNQUEUE_FROM, previous), Progress())
-        self.generation_error = "The lesson could not be queued; please try again."
+        done = previous is S.COMPLETED
+        self._move(
+            (_UNQUEUE_FROM, previous),
+            Progress(stage=Stage.DONE, percent=100) if done else Progress(),
+        )
+        problem = "The lesson could not be queued; please try again."
+        if done:
+            self.last_error = problem
+        else:
+            self.generation_error = problem
+        self.queued_at = None
 
-    def start(self) -> None:
-        """Claim a queued lesson for writing."""
+    def claimable(self, now: datetime) -> bool:
+        """Queued, or generating under a lease that has expired (its worker is gone)."""
+        if self.status is S.QUEUED:
+            return True
+        return self.status is S.GENERATING and self.lease_expired(now)
+
+    def lease_expired(self, now: datetime) -> bool:
+        """Whether a generation's lease (if any) has run out."""
+        return self.lease is None or self.lease.expires_at <= now
+
+    def start(self, owner: str, lease_until: datetime, *, now: datetime | None = None) -> None:
+        """Claim the lesson for writing until ``lease_until`` (renewed by ``report``)."""
+        if self.status is S.GENERATING and not self.lease_expired(now or utcnow()):
+            raise IllegalTransition(self.status, f"{S.GENERATING} (claimed by {self.lease})")
         self._move(_START, Progress(stage=Stage.STARTING, percent=5))
+        self.lease = Lease(owner=owner, expires_at=lease_until)
+        self.deliveries += 1
 
-    def report(self, stage: Stage, percent: int) -> None:
-        """Record progress of a generation under way."""
+    def report(self, stage: Stage, percent: int, *, lease_until: datetime | None = None) -> None:
+        """Record progress of a generation under way, renewing its lease."""
         if self.status is not S.GENERATING:
             raise IllegalTransition(self.status, f"{S.GENERATING} ({stage})")
         self.progress = Progress(stage=stage, percent=percent)
         self.updated_at = utcnow()
+        if lease_until is not None and self.lease is not None:
+            self.lease = self.lease.model_copy(update={"expires_at": lease_until})
 
-    def release(self, attempts: list[ProviderAttempt] | None = None) -> None:
+    def release(
+        self, attempts: list[ProviderAttempt] | None = None, problem: str | None = None
+    ) -> None:
         """Hand a claimed lesson back to the queue after a retryable failure."""
         self._move(_RELEASE, Progress(stage=Stage.QUEUED, percent=0))
         if attempts is not None:
             self.attempts = list(attempts)
+        self.last_error = problem
+        self.lease = None
+        self.queued_at = self.updated_at
+
+    def stuck(self, now: datetime, queued_before: datetime) -> bool:
+        """Generating past its lease, or queued since before ``queued_before``."""
+        if self.status is S.GENERATING:
+            return self.lease_expired(now)
+        queued = self.queued_at or self.updated_at
+        return self.status is S.QUEUED and queued < queued_before
+
+    def requeue(self) -> None:
+        """The sweeper's repair: back to ``queued``, to be sent again."""
+        self._move(_REQUEUE, Progress(stage=Stage.QUEUED, percent=0))
+        self.lease = None
+        self.requeues += 1
+        self.queued_at = self.updated_at
 
     def complete(
         self,
@@ -194,12 +280,15 @@ class Lesson(DocumentModel):
         self.sources = list(sources or [])
         self.research_note = research_note
         self.generation_error = None
+        self.last_error = None
+        self.lease = None
         self.generated_at = self.updated_at
 
     def fail(self, reason: str, attempts: list[ProviderAttempt] | None = None) -> None:
         """Give up on this generation, saying why in words a learner understands."""
         self._move(_FAIL, Progress(stage=Stage.FAILED, percent=self.progress.percent))
         self.generation_error = reason
+        self.lease = None
         if attempts is not None:
             self.attempts = list(attempts)
 

@@ -50,6 +50,10 @@ class LessonRepository(Protocol):
         """The summaries of a roadmap's lessons, in no particular order."""
         ...
 
+    async def find_stuck(self, now: datetime, queued_before: datetime, limit: int) -> list[Lesson]:
+        """Across users: lessons generating past their lease, or queued since before a time."""
+        ...
+
 
 class RoadmapRepository(Protocol):
     """Roadmap documents, each in its user's partition."""

@@ -42,6 +42,9 @@ class LessonView(DocumentModel):
     model: str | None
     usage: TokenUsage | None
     attempts: list[ProviderAttempt]
+    deliveries: int
+    requeues: int
+    last_error: str | None
     generated_at: datetime | None
     updated_at: datetime
 

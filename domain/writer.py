@@ -3,7 +3,10 @@
 import logging
 import re
 import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
+from domain.base import utcnow
 from domain.content import LessonContent
 from domain.errors import ConcurrencyConflict, FinalError, NotFound
 from domain.lesson import GenerationStatus, Lesson, ProviderAttempt, Source, Stage
@@ -39,15 +42,23 @@ class LessonWriter:
         *,
         budget: float,
         researcher: Research | None = None,
+        owner: str = "worker",
+        lease_seconds: float = 180.0,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        """``owner`` names this worker in leases; a claim lasts ``lease_seconds`` unrenewed."""
         self._lessons = lessons
         self._chain = chain
         self._budget = budget
         self._researcher = researcher
+        self._owner = owner
+        self._lease = timedelta(seconds=lease_seconds)
+        self._clock = clock
 
     async def handle(self, message: GenerationMessage) -> Lesson | None:
-        """Write the lesson if it is still queued; a duplicate or stale message does nothing.
+        """Write the lesson if it can be claimed; a duplicate or stale message does nothing.
 
+        It can be claimed when queued, or generating under an expired lease (its worker died).
         A final failure is stored on the lesson as ``failed``; a retryable one hands the lesson
         back to the queue and raises, so the message is delivered again.
         """
@@ -64,7 +75,8 @@ class LessonWriter:
             lesson.fail(str(error), _attempts_of(error))
             await self._lessons.save(lesson)
         except Exception as error:
-            await self._release(message, _attempts_of(error))
+            claim = lesson.lease.claim if lesson.lease else ""
+            await self._release(message, claim, _attempts_of(error), _problem(error))
             raise
         log.info(
             "lesson %s %s in %.0f ms (provider %s)",
@@ -83,6 +95,14 @@ class LessonWriter:
             return None
         if lesson.status not in (GenerationStatus.QUEUED, GenerationStatus.GENERATING):
             return lesson
+        if lesson.status is GenerationStatus.GENERATING and not lesson.lease_expired(self._clock()):
+            return lesson  # a live delivery is still writing it: let that one finish or fail
+        log.warning(
+            "lesson %s failed after %d deliveries; last problem: %s",
+            lesson.id,
+            lesson.deliveries,
+            lesson.last_error,
+        )
         lesson.fail(GAVE_UP)
         await self._lessons.save(lesson)
         return lesson
@@ -93,10 +113,11 @@ class LessonWriter:
         except NotFound:
             log.warning("lesson %s no longer exists; message dropped", message.lesson_id)
             return None
-        if lesson.status is not GenerationStatus.QUEUED:
+        now = self._clock()
+        if not lesson.claimable(now):
             log.info("lesson %s is %s; duplicate message ignored", lesson.id, lesson.status)
             return None
-        lesson.start()
+        lesson.start(self._owner, now + self._lease, now=now)
         try:
             await self._lessons.save(lesson)
         except ConcurrencyConflict:
@@ -138,20 +159,31 @@ class LessonWriter:
         return digest
 
     async def _advance(self, lesson: Lesson, stage: Stage, percent: int) -> None:
-        lesson.report(stage, percent)
+        lesson.report(stage, percent, lease_until=self._clock() + self._lease)
         await self._lessons.save(lesson)
 
     async def _release(
-        self, message: GenerationMessage, attempts: list[ProviderAttempt] | None
+        self,
+        message: GenerationMessage,
+        claim: str,
+        attempts: list[ProviderAttempt] | None,
+        problem: str,
     ) -> None:
-        # Re-read: the copy in hand may be ahead of what was stored when the failure hit.
+        # Re-read: the copy in hand may be ahead of what was stored when the failure hit. Only
+        # this claim is released: another invocation, even of this worker, may have taken over.
         try:
             lesson = await self._lessons.get(message.user_id, message.lesson_id)
-            if lesson.status is GenerationStatus.GENERATING:
-                lesson.release(attempts)
+            ours = lesson.lease is not None and lesson.lease.claim == claim
+            if lesson.status is GenerationStatus.GENERATING and ours:
+                lesson.release(attempts, problem)
                 await self._lessons.save(lesson)
         except Exception:  # the original error matters more; the message will be redelivered
             log.exception("could not hand lesson %s back to the queue", message.lesson_id)
+
+
+def _problem(error: Exception) -> str:
+    """A retryable problem in a line, for ``last_error`` (no stack, bounded)."""
+    return (str(error) or type(error).__name__)[:300]
 
 
 def _attempts_of(error: Exception) -> list[ProviderAttempt] | None:

@@ -5,6 +5,9 @@ to the loop they were first used on, so the services are built once per loop and
 """
 
 import asyncio
+import os
+import socket
+import uuid
 import weakref
 from dataclasses import dataclass
 
@@ -17,8 +20,12 @@ from adapters.queue import LESSON_GENERATION_QUEUE, StorageQueuePublisher, creat
 from adapters.settings import Settings, get_settings
 from domain.generation import GenerationRequests
 from domain.roadmaps import RoadmapService
+from domain.sweeper import Sweeper
 from domain.writer import LessonWriter
 from functions.lazy import WritingTools
+
+# This worker's name in the leases it takes: host, process and a random part (pids recur).
+WORKER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,7 @@ class Services:
     generation: GenerationRequests
     roadmaps: RoadmapService
     writer: LessonWriter
+    sweeper: Sweeper
     tools: WritingTools
 
     async def aclose(self) -> None:
@@ -70,7 +78,18 @@ def build_services(settings: Settings) -> Services:
             planning_budget=settings.llm_outline_budget_seconds,
         ),
         writer=LessonWriter(
-            lessons, tools, budget=settings.llm_lesson_budget_seconds, researcher=tools
+            lessons,
+            tools,
+            budget=settings.llm_lesson_budget_seconds,
+            researcher=tools,
+            owner=WORKER,
+            lease_seconds=settings.generation_lease_seconds,
+        ),
+        sweeper=Sweeper(
+            lessons,
+            publisher,
+            queued_for=settings.stuck_queued_seconds,
+            max_requeues=settings.max_requeues,
         ),
         tools=tools,
     )

@@ -1,5 +1,6 @@
 """HTTP plumbing shared by the HTTP triggers: auth, JSON in and out, RFC 9457 problems."""
 
+import asyncio
 import json
 import logging
 import re
@@ -11,7 +12,13 @@ import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
 from adapters.auth import Unauthenticated
-from domain.errors import ContentRejected, IllegalTransition, NotFound, RetryableError
+from domain.errors import (
+    ContentRejected,
+    IllegalTransition,
+    NotFound,
+    RetryableError,
+    StorageUnavailable,
+)
 from functions.bootstrap import Services, get_services
 
 log = logging.getLogger(__name__)
@@ -138,7 +145,13 @@ def _endpoint(
 ) -> Callable[[func.HttpRequest], Awaitable[func.HttpResponse]]:
     async def endpoint(req: func.HttpRequest) -> func.HttpResponse:
         try:
-            return await run(req, get_services())
+            services = get_services()
+            async with asyncio.timeout(services.settings.http_deadline_seconds):
+                return await run(req, services)
+        except TimeoutError:  # never hang: a slow dependency is a 503 the client can retry
+            return _problem_for(StorageUnavailable("the request ran out of time")).response(
+                _path(req.url)
+            )
         except Exception as error:  # every error becomes a problem response
             return _problem_for(error).response(_path(req.url))
 

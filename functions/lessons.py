@@ -11,7 +11,9 @@ bp = func.Blueprint()
 
 
 class GenerateLessonRequest(ApiModel):
-    """The (optional, for now empty) body of ``POST /api/lessons/{id}/generate``."""
+    """The optional body of ``POST /api/lessons/{id}/generate``."""
+
+    force: bool = False  # write a completed lesson again (its content stays until replaced)
 
 
 @bp.route(route="lessons/{lessonId}", methods=["GET"])
@@ -28,8 +30,8 @@ async def get_lesson(req: func.HttpRequest, caller: Caller) -> func.HttpResponse
 async def generate_lesson(req: func.HttpRequest, caller: Caller) -> func.HttpResponse:
     """Queue the lesson for writing (202 + status URL), or return it if already written (200)."""
     lesson_id = resource_id(req, "lessonId", "lesson")
-    read_json(req, GenerateLessonRequest, optional=True)
-    lesson = await caller.services.generation.request(caller.user_id, lesson_id)
+    body = read_json(req, GenerateLessonRequest, optional=True)
+    lesson = await caller.services.generation.request(caller.user_id, lesson_id, force=body.force)
     if lesson.status is GenerationStatus.COMPLETED:
         return json_response(LessonView.of(lesson))
     headers = {

@@ -28,13 +28,17 @@ class Stack:
     ports: Ports
     env: dict[str, str]
     settings: Settings
+    emulators: Emulators
 
 
 @contextmanager
-def running_stack() -> Iterator[Stack]:
-    """Fresh emulators on free ports, provisioned, stopped on exit."""
+def running_stack(cosmos_data: Path | None = None) -> Iterator[Stack]:
+    """Fresh emulators on free ports, provisioned, stopped on exit.
+
+    With ``cosmos_data``, Cosmos DB keeps its data across ``stack.emulators.restart_cosmos()``.
+    """
     ports = Ports.free()
-    with Emulators(ports, LOG_DIR):
+    with Emulators(ports, LOG_DIR, cosmos_data=cosmos_data) as emulators:
         env = {
             **ports.settings(),
             "FUNCTIONS_WORKER_RUNTIME": "python",
@@ -45,10 +49,11 @@ def running_stack() -> Iterator[Stack]:
             "LOG_LEVEL": "INFO",
             # The sandbox has no internet: research is tested over recorded answers instead.
             "RESEARCH_SOURCES": "none",
+            "SWEEP_SCHEDULE": "0 */1 * * * *",
         }
         settings = settings_from(env)
-        asyncio.run(provision(settings, queue_names(discover(load_app(ROOT)))))
-        yield Stack(ports=ports, env=env, settings=settings)
+        asyncio.run(provision(settings, queue_names(discover(load_app(ROOT), env))))
+        yield Stack(ports=ports, env=env, settings=settings, emulators=emulators)
 
 
 @pytest.fixture(scope="session")

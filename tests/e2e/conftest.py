@@ -84,6 +84,7 @@ class Learner:
 
     def __init__(self, host: Host, token: str, user_id: str) -> None:
         self.user_id = user_id
+        self.token = token
         self.http = httpx.Client(
             base_url=host.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=10
         )

@@ -104,3 +104,32 @@ def test_explicit_outline_is_kept_as_given(learner: Learner) -> None:
         ("Borrowing", 30),
     ]
     assert lessons[1]["objectives"] == ["Borrow immutably", "Borrow mutably"]
+
+
+def test_forced_regeneration_keeps_the_old_content_until_the_new_one_lands(
+    learner: Learner,
+) -> None:
+    roadmap = learner.create_roadmap(**ROADMAP).json()
+    lesson_id = _lessons(roadmap)[0]["id"]
+    before = learner.wait_for_lesson(lesson_id)
+
+    again = learner.http.post(f"/api/lessons/{lesson_id}/generate", json={"force": True})
+
+    assert again.status_code == 202
+    queued = again.json()
+    assert queued["generationStatus"] in ("queued", "generating", "completed")
+    assert queued["content"] == before["content"]  # still readable meanwhile
+    after = learner.wait_for_lesson(lesson_id)
+    assert after["generationStatus"] == "completed"
+    assert after["generatedAt"] > before["generatedAt"]
+
+
+def test_unknown_field_in_the_generate_body_is_rejected(learner: Learner) -> None:
+    roadmap = learner.create_roadmap(**ROADMAP, prefetch=0).json()
+    lesson_id = _lessons(roadmap)[0]["id"]
+
+    response = learner.http.post(f"/api/lessons/{lesson_id}/generate", json={"forse": True})
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "forse"
+    assert learner.http.get(f"/api/lessons/{lesson_id}").json()["generationStatus"] == "pending"

@@ -11,6 +11,7 @@ import random
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from itertools import count
 from typing import Any
 
@@ -18,7 +19,7 @@ from adapters.llm.offline import OfflineProvider
 from domain.chain import ChainPolicy, Cooldowns, ProviderChain
 from domain.content import LessonContent
 from domain.errors import ConcurrencyConflict, NotFound, StorageUnavailable
-from domain.lesson import GenerationStatus, Lesson, ProviderAttempt, Stage
+from domain.lesson import GenerationStatus, Lease, Lesson, ProviderAttempt, Stage
 from domain.ports import (
     Draft,
     GenerationMessage,
@@ -84,6 +85,8 @@ class FakeLessonRepository:
         self._versions = count(1)
         self._interference: deque[Callable[[Lesson], None]] = deque()
         self.saved: list[tuple[str, GenerationStatus, Stage]] = []
+        # A copy of each lesson as it was saved, in order (to look at leases over time).
+        self.history: list[Lesson] = []
 
     def put(self, lesson: Lesson) -> Lesson:
         """Store ``lesson`` as it is (test set-up); return the stored copy."""
@@ -128,6 +131,7 @@ class FakeLessonRepository:
         lesson.version = self._next_version()
         self._lessons[key] = lesson.model_copy(deep=True)
         self.saved.append((lesson.id, lesson.status, lesson.progress.stage))
+        self.history.append(lesson.model_copy(deep=True))
 
     async def list_for_roadmap(self, user_id: str, roadmap_id: str) -> list[LessonSummary]:
         # Newest first, so a caller that relies on storage order shows it.
@@ -136,6 +140,11 @@ class FakeLessonRepository:
             for (owner, _), lesson in reversed(self._lessons.items())
             if owner == user_id and lesson.roadmap_id == roadmap_id
         ]
+
+    async def find_stuck(self, now: datetime, queued_before: datetime, limit: int) -> list[Lesson]:
+        # The domain's own definition of stuck, so the fake never disagrees with the model.
+        stuck = [lesson for lesson in self._lessons.values() if lesson.stuck(now, queued_before)]
+        return [lesson.model_copy(deep=True) for lesson in stuck[:limit]]
 
     def _next_version(self) -> str:
         return f"etag-{next(self._versions)}"
@@ -175,6 +184,10 @@ class FakeQueue:
         """Make every later ``enqueue`` raise ``error`` (``StorageUnavailable`` by default)."""
         self._error = error or StorageUnavailable("the queue is down")
 
+    def accept(self) -> None:
+        """Take messages again after ``refuse``."""
+        self._error = None
+
     @property
     def lesson_ids(self) -> list[str]:
         """The lesson ids of the accepted messages, in order."""
@@ -198,6 +211,20 @@ class FakeClock:
     def advance(self, seconds: float) -> None:
         """Let ``seconds`` pass."""
         self.now += seconds
+
+
+class FakeUtcClock:
+    """A wall clock (timezone-aware datetimes) that only moves when told to."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Let ``seconds`` pass."""
+        self.now += timedelta(seconds=seconds)
 
 
 class RecordingSleep:
@@ -319,3 +346,8 @@ _roadmaps_port: RoadmapRepository = FakeRoadmapRepository()
 _queue_port: GenerationQueue = FakeQueue()
 _provider_port: LlmProvider = FakeProvider()
 _chain_port: LlmChain = chain_of(FakeProvider()).chain
+
+
+def held(lease: Lease | None) -> tuple[str, datetime] | None:
+    """Who holds a lease and until when (each claim also gets a random id, left out here)."""
+    return None if lease is None else (lease.owner, lease.expires_at)

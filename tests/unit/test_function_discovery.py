@@ -30,18 +30,39 @@ MODULES = {
     "generate_lesson": "functions.lessons",
     "write_lesson": "functions.generation",
     "fail_poisoned_lesson": "functions.generation",
+    "sweep_stuck_lessons": "functions.maintenance",
 }
+SWEEP_SCHEDULE = "*/7 * * * * *"  # not the example's, so a hard-coded schedule would show
+TIMERS = {"sweep_stuck_lessons": SWEEP_SCHEDULE}
 
 
 @pytest.fixture(scope="module")
-def specs() -> dict[str, FunctionSpec]:
-    # FunctionApp.get_functions() refuses to run twice on one app, so discover once per module.
-    found = discover(load_app(PROJECT))
+def found() -> list[FunctionSpec]:
+    return discover(load_app(PROJECT), {"SWEEP_SCHEDULE": SWEEP_SCHEDULE})
+
+
+@pytest.fixture(scope="module")
+def specs(found: list[FunctionSpec]) -> dict[str, FunctionSpec]:
     return {spec.name: spec for spec in found}
 
 
-def test_every_function_is_discovered_once(specs: dict[str, FunctionSpec]):
-    assert sorted(specs) == sorted([*HTTP_ROUTES, *QUEUES])
+def test_every_function_is_discovered_once(found: list[FunctionSpec]):
+    assert sorted(spec.name for spec in found) == sorted([*HTTP_ROUTES, *QUEUES, *TIMERS])
+
+
+def test_the_sweep_timer_runs_on_the_schedule_setting(specs: dict[str, FunctionSpec]):
+    timers = {
+        name: spec.trigger["schedule"] for name, spec in specs.items() if spec.kind == "timer"
+    }
+
+    assert timers == TIMERS
+    assert specs["sweep_stuck_lessons"].arg_name == "timer"
+    assert specs["sweep_stuck_lessons"].trigger["runOnStartup"] is False
+
+
+def test_the_app_cannot_be_served_without_a_sweep_schedule():
+    with pytest.raises(RuntimeError, match="%SWEEP_SCHEDULE%"):
+        discover(load_app(PROJECT), {})
 
 
 def test_http_functions_have_the_declared_routes_and_methods(specs: dict[str, FunctionSpec]):

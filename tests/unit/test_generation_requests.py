@@ -2,7 +2,6 @@
 
 import pytest
 
-from domain.content import LessonContent
 from domain.errors import ConcurrencyConflict, NotFound, StorageUnavailable
 from domain.generation import GenerationRequests
 from domain.lesson import GenerationStatus, Lesson
@@ -11,7 +10,6 @@ from tests.unit.fakes import (
     FakeLessonRepository,
     FakeQueue,
     make_lesson,
-    offline_lesson_data,
 )
 
 S = GenerationStatus
@@ -82,21 +80,6 @@ async def test_failed_lesson_can_be_requested_again(
     assert stored.status is S.QUEUED
     assert stored.generation_error is None
     assert queue.lesson_ids == ["lesson-1"]
-
-
-async def test_completed_lesson_is_returned_untouched(
-    requests: GenerationRequests, lessons: FakeLessonRepository, queue: FakeQueue
-):
-    content = LessonContent.model_validate(await offline_lesson_data())
-    completed = make_lesson(S.COMPLETED, content=content, provider="offline", model="m")
-    stored_before = lessons.put(completed)
-
-    lesson = await requests.request(USER, "lesson-1")
-
-    assert lesson == stored_before
-    assert lesson.content == content
-    assert lessons.stored(USER, "lesson-1").version == stored_before.version
-    assert queue.messages == []
 
 
 @pytest.mark.parametrize("previous", [S.PENDING, S.FAILED])

@@ -134,7 +134,21 @@ def test_optional_empty_body_reads_as_an_empty_object():
 
 
 def test_optional_body_still_rejects_unknown_fields():
-    problem = _problem(b'{"force": true}', GenerateLessonRequest, optional=True)
+    problem = _problem(b'{"priority": 1}', GenerateLessonRequest, optional=True)
+
+    assert problem.status == 422
+    assert [error["field"] for error in problem.extensions["errors"]] == ["priority"]
+
+
+@pytest.mark.parametrize(
+    ("body", "force"), [(b"", False), (b"{}", False), (b'{"force": true}', True)]
+)
+def test_generate_body_asks_for_a_forced_rewrite_only_when_it_says_so(body: bytes, force: bool):
+    assert read_json(_request(body), GenerateLessonRequest, optional=True).force is force
+
+
+def test_generate_body_force_must_be_a_boolean():
+    problem = _problem(b'{"force": "please"}', GenerateLessonRequest, optional=True)
 
     assert problem.status == 422
     assert [error["field"] for error in problem.extensions["errors"]] == ["force"]

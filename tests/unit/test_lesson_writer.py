@@ -1,6 +1,7 @@
 """LessonWriter: claim a queued lesson, write it through the provider chain, store the outcome."""
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 
@@ -9,7 +10,7 @@ from domain.base import utcnow
 from domain.chain import NoProviderSucceeded
 from domain.content import LessonContent
 from domain.errors import ProviderRateLimited, ProviderRejected, ProviderUnavailable
-from domain.lesson import GenerationStatus, Lesson, Progress, Stage
+from domain.lesson import GenerationStatus, Lease, Lesson, Progress, Stage
 from domain.ports import GenerationMessage, LlmProvider, TaskKind
 from domain.writer import GAVE_UP, LessonWriter, brief_for
 from tests.unit.fakes import (
@@ -26,6 +27,7 @@ from tests.unit.fakes import (
 S = GenerationStatus
 MESSAGE = GenerationMessage(lesson_id="lesson-1", user_id=USER, requested_at=utcnow())
 BUDGET = 25.0  # less than the attempt timeout (30 s), so it bounds the one call
+LIVE = datetime(2999, 1, 1, tzinfo=UTC)  # a lease that outlives the test, whenever it runs
 NO_VALID_ANSWER = "None of the writing services could write this lesson; please try again."
 
 
@@ -105,7 +107,8 @@ async def test_duplicate_message_for_a_lesson_not_queued_makes_no_provider_call(
     status: GenerationStatus,
 ):
     lessons, groq = FakeLessonRepository(), FakeProvider("groq")
-    before = lessons.put(make_lesson(status))
+    # A generating lesson is someone else's while its lease lasts.
+    before = lessons.put(make_lesson(status, lease=Lease(owner="worker-b", expires_at=LIVE)))
 
     result = await _writer(lessons, groq).handle(MESSAGE)
 
@@ -137,7 +140,7 @@ async def test_message_for_a_missing_lesson_returns_none():
 async def test_lesson_claimed_by_another_worker_is_left_to_it():
     lessons, groq = FakeLessonRepository(), FakeProvider("groq")
     lessons.put(make_lesson(S.QUEUED))
-    lessons.change_before_next_save(lambda lesson: lesson.start())
+    lessons.change_before_next_save(lambda lesson: lesson.start("worker-b", LIVE))
 
     result = await _writer(lessons, groq).handle(MESSAGE)
 

@@ -1,0 +1,78 @@
+"""Repairing what crashes and lost messages leave behind.
+
+A timer runs ``Sweeper.sweep``: a lesson ``generating`` past its lease (its worker died) or
+``queued`` for longer than any message should wait (the send was lost, or the worker crashed
+between storing ``queued`` and sending) is re-queued with a new message, a bounded number of
+times, then marked ``failed`` with a reason the learner can act on.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from domain.errors import ConcurrencyConflict, NotFound, StorageUnavailable
+from domain.generation import message_for
+from domain.ports import GenerationQueue, LessonRepository
+
+log = logging.getLogger(__name__)
+
+STUCK = (
+    "This lesson got stuck several times on its way to be written. "
+    "Please try again; if it keeps happening, tell us."
+)
+
+
+@dataclass
+class SweepReport:
+    """What one sweep did, by lesson id."""
+
+    requeued: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+class Sweeper:
+    """Finds stuck lessons and sends them again (or gives up on them)."""
+
+    def __init__(
+        self,
+        lessons: LessonRepository,
+        queue: GenerationQueue,
+        *,
+        queued_for: float,
+        max_requeues: int,
+        batch: int = 100,
+    ) -> None:
+        """``queued_for``: seconds a lesson may stay queued before it counts as stuck."""
+        self._lessons = lessons
+        self._queue = queue
+        self._queued_for = timedelta(seconds=queued_for)
+        self._max_requeues = max_requeues
+        self._batch = batch
+
+    async def sweep(self, now: datetime) -> SweepReport:
+        """One pass over the stuck lessons; each is repaired at most once per pass."""
+        report = SweepReport()
+        queued_before = now - self._queued_for
+        for lesson in await self._lessons.find_stuck(now, queued_before, self._batch):
+            if not lesson.stuck(now, queued_before):
+                continue
+            gave_up = lesson.requeues >= self._max_requeues
+            try:
+                if gave_up:
+                    lesson.fail(STUCK)
+                else:
+                    # The message first: if it cannot be sent, nothing is counted and the next
+                    # pass tries again; if the save below loses a race, the message is a
+                    # harmless duplicate (a claim needs a queued lesson or an expired lease).
+                    await self._queue.enqueue(message_for(lesson))
+                    lesson.requeue()
+                await self._lessons.save(lesson)
+            except (ConcurrencyConflict, NotFound):
+                continue  # it moved on by itself meanwhile
+            except StorageUnavailable as error:
+                log.warning("sweep: lesson %s left for the next pass: %s", lesson.id, error)
+                continue
+            (report.failed if gave_up else report.requeued).append(lesson.id)
+        if report.requeued or report.failed:
+            log.warning("sweep: requeued %s, failed %s", report.requeued, report.failed)
+        return report
