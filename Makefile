@@ -6,8 +6,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 NODE_DEPS := devhost/node_modules/.installed
 PY_DEPS := $(VENV)/.installed
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,$(shell command -v sudo))
 
-.PHONY: deps run test check unit integration e2e bench clean
+.PHONY: deps run test check unit integration e2e browser chromium bench clean
 
 deps: $(PY_DEPS) $(NODE_DEPS)
 
@@ -28,7 +30,7 @@ check: deps
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 
-test: check
+test: check $(CHROMIUM)
 	$(PY) -m pytest
 
 unit: deps
@@ -39,6 +41,17 @@ integration: deps
 
 e2e: deps
 	$(PY) -m pytest tests/e2e
+
+# Browser tests: Playwright for Python drives Debian's Chromium (CHROMIUM, defined above), never
+# a browser it downloads. Installed as root, as in CI; through sudo when not root and sudo is there.
+$(CHROMIUM):
+	$(SUDO) apt-get update
+	$(SUDO) apt-get install -y --no-install-recommends chromium
+
+chromium: $(CHROMIUM)
+
+browser: deps $(CHROMIUM)
+	$(PY) -m pytest tests/browser
 
 bench: deps
 	$(PY) -m bench

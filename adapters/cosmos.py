@@ -15,12 +15,20 @@ from domain.errors import ConcurrencyConflict, NotFound, StorageUnavailable
 ROADMAPS = "roadmaps"
 LESSONS = "lessons"
 RESEARCH_CACHE = "research-cache"
+PROGRESS = "progress"
+QUOTAS = "quotas"
 # Container name → partition key path. Every learner document lives in its user's partition, so
 # every read a learner makes is a single-partition operation; cached research is keyed by query.
 # infra/ declares the same containers.
-CONTAINERS: dict[str, str] = {ROADMAPS: "/userId", LESSONS: "/userId", RESEARCH_CACHE: "/id"}
+CONTAINERS: dict[str, str] = {
+    ROADMAPS: "/userId",
+    LESSONS: "/userId",
+    PROGRESS: "/userId",
+    QUOTAS: "/userId",
+    RESEARCH_CACHE: "/id",
+}
 # Containers whose items expire by their own ``ttl`` field (-1: on, with no default expiry).
-DEFAULT_TTL: dict[str, int] = {RESEARCH_CACHE: -1}
+DEFAULT_TTL: dict[str, int] = {RESEARCH_CACHE: -1, QUOTAS: -1}
 
 # Status codes that may pass: throttled, timed out, or the service is (briefly) unavailable.
 _TRANSIENT = {408, 429, 449, 500, 502, 503, 504}

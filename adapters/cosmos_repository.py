@@ -17,12 +17,14 @@ from domain.views import LessonSummary
 # Cosmos caps concurrent writes by RU/s; a roadmap's skeletons are written this many at a time.
 _WRITE_CONCURRENCY = 16
 
-_SUMMARY_QUERY = (
-    'SELECT c.id, c.moduleId, c["order"], c.title, c.description, c.objectives, '
+_SUMMARY = (
+    'SELECT c.id, c.roadmapId, c.moduleId, c["order"], c.title, c.description, c.objectives, '
     "c.estimatedMinutes, c.generationStatus FROM c "
-    # The partition key is also named in the filter: the scope is explicit in the query itself.
-    "WHERE c.userId = @userId AND c.roadmapId = @roadmapId"
 )
+# The partition key is also named in each filter: the scope is explicit in the query itself.
+_SUMMARY_QUERY = _SUMMARY + "WHERE c.userId = @userId AND c.roadmapId = @roadmapId"
+_STATUS_QUERY = _SUMMARY + "WHERE c.userId = @userId"
+_MODULE_QUERY = "SELECT * FROM c WHERE c.userId = @userId AND c.moduleId = @moduleId"
 
 
 # Lessons written before leases or queuedAt existed count too (the domain then decides).
@@ -93,6 +95,29 @@ class CosmosLessonRepository:
             )
             return [LessonSummary.model_validate(item) async for item in items]
 
+    async def list_for_module(self, user_id: str, module_id: str) -> list[Lesson]:
+        """A module's lessons: one single-partition query."""
+        with storage_errors("module", module_id):
+            items = self._container.query_items(
+                _MODULE_QUERY,
+                parameters=[
+                    {"name": "@userId", "value": user_id},
+                    {"name": "@moduleId", "value": module_id},
+                ],
+                partition_key=user_id,
+            )
+            return [_lesson(item) async for item in items]
+
+    async def statuses(self, user_id: str) -> list[LessonSummary]:
+        """Summaries of all the learner's lessons: one single-partition query."""
+        with storage_errors("lessons", user_id):
+            items = self._container.query_items(
+                _STATUS_QUERY,
+                parameters=[{"name": "@userId", "value": user_id}],
+                partition_key=user_id,
+            )
+            return [LessonSummary.model_validate(item) async for item in items]
+
     async def find_stuck(self, now: datetime, queued_before: datetime, limit: int) -> list[Lesson]:
         """A cross-partition query for the sweeper (a timer, never a learner's request)."""
         with storage_errors("lessons", "stuck"):
@@ -122,6 +147,16 @@ class CosmosRoadmapRepository:
         """Create the roadmap document."""
         with storage_errors("roadmap", roadmap.id):
             await self._container.create_item(roadmap.model_dump(mode="json"))
+
+    async def for_user(self, user_id: str) -> list[Roadmap]:
+        """The learner's roadmaps, newest first: one single-partition query."""
+        with storage_errors("roadmaps", user_id):
+            items = self._container.query_items(
+                "SELECT * FROM c WHERE c.userId = @userId ORDER BY c.createdAt DESC",
+                parameters=[{"name": "@userId", "value": user_id}],
+                partition_key=user_id,
+            )
+            return [Roadmap.model_validate(item) async for item in items]
 
     async def get(self, user_id: str, roadmap_id: str) -> Roadmap:
         """Point-read one roadmap; ``NotFound`` when absent or in another user's partition."""

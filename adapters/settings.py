@@ -6,7 +6,14 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Annotated, Self
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as PydanticSettingsError
 
@@ -37,8 +44,20 @@ class Settings(BaseSettings):
         description="Multi-region endpoint discovery; local emulators over plain HTTP need false.",
     )
     cosmos_timeout_seconds: Seconds = 10.0
-    auth_jwt_secret: SecretStr = Field(
-        min_length=32, description="HS256 signing secret for development tokens."
+    auth_jwt_secret: Annotated[SecretStr, Field(min_length=32)] | None = Field(
+        default=None, description="HS256 signing secret for development tokens."
+    )
+    auth_dev_tokens: bool = Field(
+        default=None,  # filled in by _dev_tokens_by_default
+        validate_default=True,
+        description="Accept HS256 development tokens; by default whenever AUTH_JWT_SECRET is set.",
+    )
+    auth_jwks_url: str | None = Field(
+        default=None,
+        # Keys fetched over plain HTTP could be swapped on the way: HTTPS, or this machine.
+        pattern=r"^(https://|http://(localhost|127\.0\.0\.1)(:\d+)?/)",
+        validate_default=True,
+        description="Key set (JWKS) of the identity provider whose RS256 tokens are accepted.",
     )
     auth_issuer: str = "skillsync-dev"
     auth_audience: str = "skillsync-api"
@@ -78,6 +97,12 @@ class Settings(BaseSettings):
     stuck_queued_seconds: Annotated[float, Field(ge=1, le=86_400)] = 600.0
     max_requeues: int = Field(default=3, ge=0, le=20)
     http_deadline_seconds: Seconds = 20.0
+    cors_allowed_origins: str = Field(
+        default="", description="Origins allowed to call the API from a browser, comma-separated."
+    )
+    prefetch_on_view: bool = True
+    quota_lessons_per_hour: int = Field(default=30, ge=1, le=10_000)
+    quota_roadmaps_per_day: int = Field(default=5, ge=1, le=1_000)
     poll_after_seconds: int = Field(default=2, ge=1, le=60)
     health_timeout_seconds: Seconds = 3.0
     log_level: str = "INFO"
@@ -91,11 +116,34 @@ class Settings(BaseSettings):
         "youtube_api_key",
         "groq_base_url",
         "gemini_base_url",
+        "auth_jwt_secret",
+        "auth_jwks_url",
         mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("auth_dev_tokens", mode="before")
+    @classmethod
+    def _dev_tokens_by_default(cls, value: object, info: ValidationInfo) -> object:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return info.data.get("auth_jwt_secret") is not None
+        return value
+
+    @field_validator("auth_jwks_url")
+    @classmethod
+    def _some_token_accepted(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if "auth_jwt_secret" not in info.data or "auth_dev_tokens" not in info.data:
+            return value  # already reported as invalid
+        if info.data["auth_dev_tokens"] and info.data["auth_jwt_secret"] is None:
+            raise ValueError("AUTH_DEV_TOKENS is on but AUTH_JWT_SECRET is not set")
+        if value is None and not info.data["auth_dev_tokens"]:
+            raise ValueError(
+                "no token could be verified: set AUTH_JWKS_URL (Entra ID tokens), or "
+                "AUTH_JWT_SECRET with AUTH_DEV_TOKENS on (development tokens)"
+            )
+        return value
 
     @field_validator("llm_providers")
     @classmethod

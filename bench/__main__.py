@@ -16,6 +16,7 @@ from adapters.cosmos import LESSONS, create_cosmos_client, ensure_schema
 from adapters.cosmos_repository import CosmosLessonRepository
 from adapters.settings import Settings, settings_from
 from bench import chain, research
+from bench.rows import row
 from devhost.emulators import Emulators, Ports
 from domain.roadmap import (
     CreateRoadmapRequest,
@@ -76,7 +77,7 @@ async def run(settings: Settings) -> list[dict[str, object]]:
                 await container.create_item(lesson.model_dump(mode="json"))
 
         rows.append(
-            _row(
+            row(
                 "write 16 lesson skeletons",
                 "concurrent (add_all)",
                 await _median_ms(concurrent),
@@ -105,7 +106,7 @@ async def run(settings: Settings) -> list[dict[str, object]]:
                 assert [item async for item in items]
 
         rows.append(
-            _row(
+            row(
                 "read one lesson ×20",
                 "point read",
                 await _median_ms(point_reads),
@@ -127,7 +128,7 @@ async def run(settings: Settings) -> list[dict[str, object]]:
                 await repo.get("reader", lesson.id)
 
         rows.append(
-            _row(
+            row(
                 "read one lesson ×5",
                 "shared client",
                 await _median_ms(shared_client),
@@ -136,17 +137,6 @@ async def run(settings: Settings) -> list[dict[str, object]]:
             )
         )
     return rows
-
-
-def _row(task: str, ours: str, ours_ms: float, other: str, other_ms: float) -> dict[str, object]:
-    return {
-        "task": task,
-        "ours": ours,
-        "ours_ms": round(ours_ms, 2),
-        "other": other,
-        "other_ms": round(other_ms, 2),
-        "speedup": round(other_ms / ours_ms, 1),
-    }
 
 
 def main() -> None:

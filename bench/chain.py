@@ -5,6 +5,7 @@ import time
 
 from adapters.llm.factory import build_chain
 from adapters.settings import settings_from
+from bench.rows import row
 from domain.chain import Cooldowns
 from domain.content import LessonContent
 from domain.ports import LessonBrief, TaskKind
@@ -57,12 +58,11 @@ def run() -> list[dict[str, object]]:
         shared_ms, shared_calls = asyncio.run(_lessons(server, shared=True))
         alone_ms, alone_calls = asyncio.run(_lessons(server, shared=False))
     return [
-        {
-            "task": f"{LESSONS} lessons, groq 429",
-            "ours": f"shared cooldown ({shared_calls} groq calls)",
-            "ours_ms": round(shared_ms, 2),
-            "other": f"no cooldown ({alone_calls} groq calls)",
-            "other_ms": round(alone_ms, 2),
-            "speedup": round(alone_ms / shared_ms, 1),
-        }
+        row(
+            f"{LESSONS} lessons, groq 429",
+            f"shared cooldown ({shared_calls} groq calls)",
+            shared_ms,
+            f"no cooldown ({alone_calls} groq calls)",
+            alone_ms,
+        )
     ]

@@ -15,6 +15,7 @@ from adapters.research.docs import OfficialDocsSource
 from adapters.research.github import GitHubSource
 from adapters.research.stackoverflow import StackOverflowSource
 from adapters.settings import Settings
+from bench.rows import row
 from domain.research import Researcher, ResearchQuery, ResearchSource
 
 RECORDED = Path(__file__).resolve().parent.parent / "tests" / "unit" / "research" / "recorded"
@@ -80,20 +81,9 @@ async def _run(settings: Settings) -> list[dict[str, object]]:
             bounded = await _median(_researcher(http, None, budget=0.5), fresh=True, rounds=3)
             unbounded = await _median(_researcher(http, None, budget=10), fresh=True, rounds=3)
     return [
-        _row("research one lesson", "cache hit", hit, "4 sources asked", miss),
-        _row("research, 1 source hangs 3 s", "0.5 s budget", bounded, "10 s budget", unbounded),
+        row("research one lesson", "cache hit", hit, "4 sources asked", miss),
+        row("research, 1 source hangs 3 s", "0.5 s budget", bounded, "10 s budget", unbounded),
     ]
-
-
-def _row(task: str, ours: str, ours_ms: float, other: str, other_ms: float) -> dict[str, object]:
-    return {
-        "task": task,
-        "ours": ours,
-        "ours_ms": round(ours_ms, 2),
-        "other": other,
-        "other_ms": round(other_ms, 2),
-        "speedup": round(other_ms / ours_ms, 1),
-    }
 
 
 def run(settings: Settings) -> list[dict[str, object]]:

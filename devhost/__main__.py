@@ -119,13 +119,18 @@ def cmd_stack(_: argparse.Namespace) -> None:
 
 def cmd_token(args: argparse.Namespace) -> None:
     """Print a development token whose subject is USER_ID."""
-    from adapters.auth import TokenVerifier
+    from adapters.auth import DevTokensDisabled, TokenVerifier
     from devhost import localsettings
 
     localsettings.apply(PROJECT_DIR)
-    token = TokenVerifier.from_settings(_settings()).issue(
-        args.user_id, lifetime=timedelta(hours=args.hours)
-    )
+    # Issuing needs only the development secret, never the identity provider's key set.
+    settings = _settings().model_copy(update={"auth_jwks_url": None})
+    try:
+        token = TokenVerifier.from_settings(settings).issue(
+            args.user_id, lifetime=timedelta(hours=args.hours)
+        )
+    except DevTokensDisabled as error:
+        sys.exit(f"devhost: {error}")
     print(token)
 
 

@@ -102,7 +102,8 @@ class Emulators:
         self._processes: dict[str, subprocess.Popen[bytes]] = {}
 
     def __enter__(self) -> "Emulators":
-        self.start()
+        if not self._processes:  # may have been started already, to retry on a port race
+            self.start()
         return self
 
     def __exit__(self, *_: object) -> None:

@@ -6,7 +6,7 @@ import re
 import azure.functions as func
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from devhost.functions import FunctionSpec
@@ -76,4 +76,13 @@ def build_http_app(specs: list[FunctionSpec], invoke: Invoker, route_prefix: str
             routes.append(
                 Route(path, _endpoint(spec, invoke), methods=methods, name=f"{spec.name}:{path}")
             )
+    if any((spec.trigger.get("route") or "").strip("/") == "app" for spec in specs):
+        # The local stand-in for the landing page Core Tools shows at `/`: when the app serves
+        # a page at the route "app", the site's root leads there.
+        target = route_paths(route_prefix, "app")[0]
+
+        async def landing(request: Request) -> Response:
+            return RedirectResponse(target, status_code=307)
+
+        routes.append(Route("/", landing, methods=["GET"], name="landing"))
     return Starlette(routes=routes)

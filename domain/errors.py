@@ -7,6 +7,7 @@
     │   ├── ContentRejected        generated content failed validation
     │   ├── ProviderRejected       a provider refused the request (4xx); ``auth`` for 401/403/404
     │   └── InvalidMessage         a queue message we cannot read
+    ├── QuotaExceeded              the learner asked for more than their allowance (429)
     └── RetryableError             the same work may succeed later
         ├── StorageUnavailable     Cosmos DB or the queue timed out, throttled or is down
         ├── ProviderUnavailable    an LLM provider failed (5xx, connection) and may recover
@@ -32,6 +33,16 @@ class RetryableError(SkillSyncError):
 
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)
+        self.retry_after = retry_after
+
+
+class QuotaExceeded(SkillSyncError):
+    """A learner's allowance for a kind of request is used up until ``retry_after`` seconds."""
+
+    def __init__(self, kind: str, limit: int, retry_after: float) -> None:
+        super().__init__(f"the limit of {limit} {kind} is reached; try again later")
+        self.kind = kind
+        self.limit = limit
         self.retry_after = retry_after
 
 

@@ -7,40 +7,125 @@ from collections.abc import Sequence
 from domain.base import utcnow
 from domain.errors import ConcurrencyConflict, SkillSyncError, StorageUnavailable
 from domain.lesson import IN_FLIGHT, GenerationStatus, Lesson
-from domain.ports import GenerationMessage, GenerationQueue, LessonRepository
+from domain.ports import GenerationMessage, GenerationQueue, LessonRepository, Quota
 
 log = logging.getLogger(__name__)
 
 _SAVE_ATTEMPTS = 3
 
 
+# Kinds of allowance a learner spends (see ``Quota``).
+LESSONS = "lessons"
+ROADMAPS = "roadmaps"
+
+
+def wants_queue(lesson: Lesson, *, force: bool = False) -> bool:
+    """Whether a request would queue the lesson: not in flight, not done (unless forced)."""
+    if lesson.status in IN_FLIGHT:
+        return False
+    return force or lesson.status is not GenerationStatus.COMPLETED
+
+
 class GenerationRequests:
     """The learner's side of generation: queue a lesson at most once while it is in flight."""
 
-    def __init__(self, lessons: LessonRepository, queue: GenerationQueue) -> None:
+    def __init__(
+        self, lessons: LessonRepository, queue: GenerationQueue, quota: Quota | None = None
+    ) -> None:
         self._lessons = lessons
         self._queue = queue
+        self._quota = quota
 
-    async def request(self, user_id: str, lesson_id: str, *, force: bool = False) -> Lesson:
-        """Queue the lesson unless it is in flight, or completed (unless ``force``); return it."""
+    async def request(
+        self, user_id: str, lesson_id: str, *, force: bool = False, charge: bool = True
+    ) -> Lesson:
+        """Queue the lesson unless it is in flight, or completed (unless ``force``); return it.
+
+        A request that queues spends one of the learner's lessons (``charge``); one that ends up
+        queuing nothing (another request won, the queue refused) gives it back.
+        """
+        lesson = await self._lessons.get(user_id, lesson_id)
+        if not wants_queue(lesson, force=force):
+            return lesson
+        charged = await self._charge(user_id, 1 if charge else 0)
+        queued = False
+        try:
+            for _ in range(_SAVE_ATTEMPTS):
+                if not wants_queue(lesson, force=force):
+                    return lesson  # another request queued it meanwhile
+                previous = lesson.status
+                lesson.queue(force=force)
+                try:
+                    await self._lessons.save(lesson)
+                except ConcurrencyConflict:
+                    lesson = await self._lessons.get(user_id, lesson_id)
+                    continue
+                if await self.send([(lesson, previous)]):
+                    raise StorageUnavailable("the generation queue did not accept the lesson")
+                queued = True
+                return lesson
+            raise ConcurrencyConflict(
+                "the lesson kept changing while it was being queued", retry_after=1
+            )
+        finally:
+            if not queued:
+                await self._refund(user_id, charged)
+
+    async def request_all(self, user_id: str, lessons: Sequence[Lesson]) -> list[Lesson]:
+        """Queue every lesson that wants it (pending or failed), spending that many lessons."""
+        wanted = [lesson for lesson in lessons if wants_queue(lesson)]
+        charged = await self._charge(user_id, len(wanted))
+        sent: list[Lesson] = []
+        try:
+            previous = {lesson.id: lesson.status for lesson in wanted}
+            for lesson in wanted:
+                lesson.queue()
+            saved = await asyncio.gather(
+                *(self._lessons.save(lesson) for lesson in wanted), return_exceptions=True
+            )
+            queued = []
+            for lesson, outcome in zip(wanted, saved, strict=True):
+                if isinstance(outcome, ConcurrencyConflict):
+                    continue  # someone else moved it first; their request stands
+                if isinstance(outcome, BaseException):
+                    raise outcome
+                queued.append((lesson, previous[lesson.id]))
+            failed = await self.send(queued)
+            sent = [lesson for lesson, _ in queued if lesson not in failed]
+            return sent
+        finally:
+            await self._refund(user_id, charged - len(sent))
+
+    async def _charge(self, user_id: str, count: int) -> int:
+        if count and self._quota is not None:
+            await self._quota.take(user_id, LESSONS, count)
+            return count
+        return 0
+
+    async def _refund(self, user_id: str, count: int) -> None:
+        if count <= 0 or self._quota is None:
+            return
+        try:
+            await self._quota.refund(user_id, LESSONS, count)
+        except SkillSyncError as error:  # the learner loses a unit; the request's error matters
+            log.warning("could not give back %d lessons to %s: %s", count, user_id, error)
+
+    async def cancel(self, user_id: str, lesson_id: str) -> Lesson:
+        """Withdraw a queued lesson (back to ``pending``, or ``completed`` for a rewrite).
+
+        ``IllegalTransition`` for a lesson being written, written or failed: nothing to cancel.
+        """
         for _ in range(_SAVE_ATTEMPTS):
             lesson = await self._lessons.get(user_id, lesson_id)
-            done = lesson.status is GenerationStatus.COMPLETED and not force
-            if lesson.status in IN_FLIGHT or done:
+            if lesson.status is GenerationStatus.PENDING:
                 return lesson
-            previous = lesson.status
-            lesson.queue(force=force)
+            lesson.cancel()
             try:
                 await self._lessons.save(lesson)
             except ConcurrencyConflict:
-                continue  # another request changed it first: look again
-            failures = await self.send([(lesson, previous)])
-            if failures:
-                raise StorageUnavailable("the generation queue did not accept the lesson")
+                continue
             return lesson
-        raise ConcurrencyConflict(
-            "the lesson kept changing while it was being queued", retry_after=1
-        )
+        raise ConcurrencyConflict("the lesson kept changing while it was cancelled", retry_after=1)
 
     async def send(self, queued: Sequence[tuple[Lesson, GenerationStatus]]) -> list[Lesson]:
         """Send messages for lessons already stored as ``queued``; undo and return those that fail.

@@ -9,6 +9,7 @@
     requeue   queued, generating                             queued
     complete  generating                                     completed
     fail      queued, generating                             failed
+    cancel    queued                                         pending (completed, if forced)
 
 ``unqueue`` undoes a ``queue`` whose message could not be sent; ``release`` hands a claimed lesson
 back to the queue after a retryable failure; ``requeue`` is the sweeper's repair of a lesson
@@ -49,6 +50,7 @@ _RELEASE = (frozenset({S.GENERATING}), S.QUEUED)
 _COMPLETE = (frozenset({S.GENERATING}), S.COMPLETED)
 _FAIL = (frozenset({S.QUEUED, S.GENERATING}), S.FAILED)
 _UNQUEUE_FROM = frozenset({S.QUEUED})
+_CANCEL_FROM = frozenset({S.QUEUED})
 _UNQUEUE_TO = frozenset({S.PENDING, S.FAILED, S.COMPLETED})
 IN_FLIGHT = frozenset({S.QUEUED, S.GENERATING})
 
@@ -165,6 +167,8 @@ class Lesson(DocumentModel):
     # Times the sweeper re-queued the lesson since the learner asked.
     requeues: int = 0
     queued_at: Timestamp | None = None
+    # The status the latest learner request came from (a forced rewrite: completed).
+    queued_from: GenerationStatus | None = None
     # The latest retryable problem, shown while the lesson waits for its next delivery.
     last_error: str | None = None
     generated_at: datetime | None = None
@@ -181,7 +185,9 @@ class Lesson(DocumentModel):
     def queue(self, *, force: bool = False) -> None:
         """Ask for the lesson to be written: from ``pending`` or ``failed``, or with ``force``
         from ``completed`` too (the old content stays readable until the new one lands)."""
+        previous = self.status
         self._move(_FORCE_QUEUE if force else _QUEUE, Progress(stage=Stage.QUEUED, percent=0))
+        self.queued_from = previous
         self.generation_error = None
         self.last_error = None
         if not force:  # a forced rewrite keeps the trail of the content still shown
@@ -205,6 +211,18 @@ class Lesson(DocumentModel):
             self.last_error = problem
         else:
             self.generation_error = problem
+        self.queued_at = None
+
+    def cancel(self) -> None:
+        """The learner withdraws a queued request; its message, when it comes, finds nothing.
+
+        A withdrawn rewrite (``queue(force=True)``) goes back to ``completed``, content intact.
+        """
+        if self.queued_from is S.COMPLETED:
+            self._move((_CANCEL_FROM, S.COMPLETED), Progress(stage=Stage.DONE, percent=100))
+        else:
+            self._move((_CANCEL_FROM, S.PENDING), Progress())
+        self.lease = None
         self.queued_at = None
 
     def claimable(self, now: datetime) -> bool:

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from domain.base import DocumentModel, utcnow
 from domain.lesson import Lesson, ProviderAttempt, TokenUsage
+from domain.progress import LearnerProgress
 from domain.research import Finding
 from domain.roadmap import Roadmap
 from domain.views import LessonSummary
@@ -50,8 +51,44 @@ class LessonRepository(Protocol):
         """The summaries of a roadmap's lessons, in no particular order."""
         ...
 
+    async def list_for_module(self, user_id: str, module_id: str) -> list[Lesson]:
+        """A module's lessons, in no particular order (empty for another user's module)."""
+        ...
+
+    async def statuses(self, user_id: str) -> list[LessonSummary]:
+        """Summaries of every lesson of the learner (for per-roadmap counts)."""
+        ...
+
     async def find_stuck(self, now: datetime, queued_before: datetime, limit: int) -> list[Lesson]:
         """Across users: lessons generating past their lease, or queued since before a time."""
+        ...
+
+
+class ProgressRepository(Protocol):
+    """Learner progress documents, each in its user's partition."""
+
+    async def for_roadmap(self, user_id: str, roadmap_id: str | None) -> list[LearnerProgress]:
+        """The learner's progress on a roadmap's lessons (on every roadmap when ``None``)."""
+        ...
+
+    async def get(self, user_id: str, lesson_id: str) -> LearnerProgress | None:
+        """The learner's progress on one lesson, if any."""
+        ...
+
+    async def put(self, progress: LearnerProgress) -> None:
+        """Store the learner's progress on one lesson (last write wins: only they write it)."""
+        ...
+
+
+class Quota(Protocol):
+    """Per-user allowances, shared by every instance (kept in storage, not in memory)."""
+
+    async def take(self, user_id: str, kind: str, count: int = 1) -> None:
+        """Spend ``count``; ``QuotaExceeded`` (and nothing spent) when too few are left."""
+        ...
+
+    async def refund(self, user_id: str, kind: str, count: int = 1) -> None:
+        """Give back ``count`` spent on a request that ended up doing nothing."""
         ...
 
 
@@ -60,6 +97,10 @@ class RoadmapRepository(Protocol):
 
     async def add(self, roadmap: Roadmap) -> None:
         """Create a new roadmap."""
+        ...
+
+    async def for_user(self, user_id: str) -> list[Roadmap]:
+        """The learner's roadmaps, newest first."""
         ...
 
     async def get(self, user_id: str, roadmap_id: str) -> Roadmap:

@@ -2,11 +2,20 @@
 
 import asyncio
 
-from domain.generation import GenerationRequests
+from domain.generation import ROADMAPS, GenerationRequests
 from domain.lesson import Lesson
-from domain.ports import LessonRepository, LlmChain, RoadmapBrief, RoadmapRepository, TaskKind
+from domain.ports import (
+    LessonRepository,
+    LlmChain,
+    ProgressRepository,
+    Quota,
+    RoadmapBrief,
+    RoadmapRepository,
+    TaskKind,
+)
+from domain.progress import LearnerProgress
 from domain.roadmap import CreateRoadmapRequest, RoadmapOutline, build_roadmap
-from domain.views import LessonSummary, RoadmapView
+from domain.views import LessonSummary, RoadmapList, RoadmapView, roadmap_list
 
 LEARNER = "learner"
 
@@ -22,15 +31,32 @@ class RoadmapService:
         generation: GenerationRequests,
         *,
         planning_budget: float,
+        progress: ProgressRepository | None = None,
+        quota: Quota | None = None,
     ) -> None:
         self._roadmaps = roadmaps
         self._lessons = lessons
         self._planner = planner
         self._generation = generation
         self._planning_budget = planning_budget
+        self._progress = progress
+        self._quota = quota
 
     async def create(self, user_id: str, request: CreateRoadmapRequest) -> RoadmapView:
-        """Store a roadmap with ``pending`` lessons; queue the first ``request.prefetch``."""
+        """Store a roadmap with ``pending`` lessons; queue the first ``request.prefetch``.
+
+        Spends one of the learner's roadmaps (checked before any planning or writing).
+        """
+        if self._quota is not None:
+            await self._quota.take(user_id, ROADMAPS)
+        try:
+            return await self._create(user_id, request)
+        except Exception:
+            if self._quota is not None:  # nothing was created: the roadmap is not spent
+                await self._quota.refund(user_id, ROADMAPS)
+            raise
+
+    async def _create(self, user_id: str, request: CreateRoadmapRequest) -> RoadmapView:
         outline, planned_by = await self._plan(request)
         roadmap, lessons = build_roadmap(user_id, request, outline, planned_by)
         prefetched = lessons[: request.prefetch]
@@ -44,12 +70,27 @@ class RoadmapService:
         return RoadmapView.of(roadmap, [_summary(lesson) for lesson in lessons])
 
     async def get(self, user_id: str, roadmap_id: str) -> RoadmapView:
-        """A roadmap with the current status of each lesson."""
-        roadmap, lessons = await asyncio.gather(
+        """A roadmap with the current status of each lesson and the learner's marks."""
+        roadmap, lessons, marks = await asyncio.gather(
             self._roadmaps.get(user_id, roadmap_id),
             self._lessons.list_for_roadmap(user_id, roadmap_id),
+            self._marks(user_id, roadmap_id),
         )
-        return RoadmapView.of(roadmap, lessons)
+        return RoadmapView.of(roadmap, lessons, marks)
+
+    async def overview(self, user_id: str) -> RoadmapList:
+        """The learner's roadmaps, newest first, with progress counts."""
+        roadmaps, lessons, marks = await asyncio.gather(
+            self._roadmaps.for_user(user_id),
+            self._lessons.statuses(user_id),
+            self._marks(user_id, None),
+        )
+        return roadmap_list(roadmaps, lessons, marks)
+
+    async def _marks(self, user_id: str, roadmap_id: str | None) -> list[LearnerProgress]:
+        if self._progress is None:
+            return []
+        return await self._progress.for_roadmap(user_id, roadmap_id)
 
     async def _plan(self, request: CreateRoadmapRequest) -> tuple[RoadmapOutline, str]:
         if request.modules is not None:

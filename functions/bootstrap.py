@@ -11,14 +11,28 @@ import uuid
 import weakref
 from dataclasses import dataclass
 
+import httpx
 from azure.cosmos.aio import CosmosClient, DatabaseProxy
 
 from adapters.auth import TokenVerifier
-from adapters.cosmos import LESSONS, RESEARCH_CACHE, ROADMAPS, create_cosmos_client
+from adapters.cosmos import (
+    LESSONS,
+    PROGRESS,
+    QUOTAS,
+    RESEARCH_CACHE,
+    ROADMAPS,
+    create_cosmos_client,
+)
 from adapters.cosmos_repository import CosmosLessonRepository, CosmosRoadmapRepository
+from adapters.jwks import create_jwks_client
+from adapters.progress_repository import CosmosProgressRepository
 from adapters.queue import LESSON_GENERATION_QUEUE, StorageQueuePublisher, create_queue_client
+from adapters.quota import CosmosQuota
 from adapters.settings import Settings, get_settings
+from domain.generation import LESSONS as LESSON_QUOTA
+from domain.generation import ROADMAPS as ROADMAP_QUOTA
 from domain.generation import GenerationRequests
+from domain.learning import LearnerService
 from domain.roadmaps import RoadmapService
 from domain.sweeper import Sweeper
 from domain.writer import LessonWriter
@@ -34,12 +48,14 @@ class Services:
 
     settings: Settings
     verifier: TokenVerifier
+    jwks_http: httpx.AsyncClient | None
     cosmos: CosmosClient
     database: DatabaseProxy
     publisher: StorageQueuePublisher
     lessons: CosmosLessonRepository
     generation: GenerationRequests
     roadmaps: RoadmapService
+    learner: LearnerService
     writer: LessonWriter
     sweeper: Sweeper
     tools: WritingTools
@@ -49,6 +65,8 @@ class Services:
         await self.publisher.close()
         await self.cosmos.close()
         await self.tools.aclose()
+        if self.jwks_http is not None:
+            await self.jwks_http.aclose()
 
 
 def build_services(settings: Settings) -> Services:
@@ -60,11 +78,21 @@ def build_services(settings: Settings) -> Services:
     publisher = StorageQueuePublisher(
         create_queue_client(settings.storage_connection.get_secret_value(), LESSON_GENERATION_QUEUE)
     )
+    jwks_http = create_jwks_client() if settings.auth_jwks_url else None
     tools = WritingTools(settings, database.get_container_client(RESEARCH_CACHE))
-    generation = GenerationRequests(lessons, publisher)
+    progress = CosmosProgressRepository(database.get_container_client(PROGRESS))
+    quota = CosmosQuota(
+        database.get_container_client(QUOTAS),
+        {
+            LESSON_QUOTA: (settings.quota_lessons_per_hour, 3600),
+            ROADMAP_QUOTA: (settings.quota_roadmaps_per_day, 86_400),
+        },
+    )
+    generation = GenerationRequests(lessons, publisher, quota)
     return Services(
         settings=settings,
-        verifier=TokenVerifier.from_settings(settings),
+        verifier=TokenVerifier.from_settings(settings, jwks_http),
+        jwks_http=jwks_http,
         cosmos=cosmos,
         database=database,
         publisher=publisher,
@@ -76,6 +104,11 @@ def build_services(settings: Settings) -> Services:
             tools,
             generation,
             planning_budget=settings.llm_outline_budget_seconds,
+            progress=progress,
+            quota=quota,
+        ),
+        learner=LearnerService(
+            lessons, progress, generation, prefetch_on_view=settings.prefetch_on_view
         ),
         writer=LessonWriter(
             lessons,

@@ -5,9 +5,11 @@ import logging
 from collections.abc import Awaitable
 
 import azure.functions as func
+from pydantic import BaseModel
 
+from functions.api import api
 from functions.bootstrap import Services
-from functions.http import json_response, public
+from functions.http import json_response
 
 log = logging.getLogger(__name__)
 bp = func.Blueprint()
@@ -22,8 +24,21 @@ async def _check(name: str, probe: Awaitable[object], seconds: float) -> str:
     return "ok"
 
 
-@bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@public
+class HealthStatus(BaseModel):
+    """Whether each backing service answers: ``ok`` or ``unavailable``."""
+
+    cosmos: str
+    queue: str
+
+
+@api(
+    bp,
+    "health",
+    "GET",
+    summary="Whether Cosmos DB and the queue answer (no token needed)",
+    responses={200: HealthStatus, 503: HealthStatus},
+    secured=False,
+)
 async def health(req: func.HttpRequest, services: Services) -> func.HttpResponse:
     """``200 {"cosmos": "ok", "queue": "ok"}``, or ``503`` naming what is unavailable."""
     timeout = services.settings.health_timeout_seconds

@@ -3,6 +3,7 @@
 import asyncio
 import json
 import logging
+import math
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -12,10 +13,12 @@ import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
 from adapters.auth import Unauthenticated
+from adapters.settings import Settings
 from domain.errors import (
     ContentRejected,
     IllegalTransition,
     NotFound,
+    QuotaExceeded,
     RetryableError,
     StorageUnavailable,
 )
@@ -129,7 +132,7 @@ def authenticated(handler: Handler) -> Callable[[func.HttpRequest], Awaitable[fu
     """Run ``handler`` for the bearer token's user, mapping domain errors to responses."""
 
     async def run(req: func.HttpRequest, services: Services) -> func.HttpResponse:
-        user_id = services.verifier.user_id(req.headers.get("Authorization"))
+        user_id = await services.verifier.user_id(req.headers.get("Authorization"))
         return await handler(req, Caller(user_id=user_id, services=services))
 
     return _endpoint(run, handler)
@@ -144,16 +147,18 @@ def _endpoint(
     run: PublicHandler, original: Callable[..., Any]
 ) -> Callable[[func.HttpRequest], Awaitable[func.HttpResponse]]:
     async def endpoint(req: func.HttpRequest) -> func.HttpResponse:
+        services = get_services()
         try:
-            services = get_services()
             async with asyncio.timeout(services.settings.http_deadline_seconds):
-                return await run(req, services)
+                response = await run(req, services)
         except TimeoutError:  # never hang: a slow dependency is a 503 the client can retry
-            return _problem_for(StorageUnavailable("the request ran out of time")).response(
-                _path(req.url)
-            )
+            error: Exception = StorageUnavailable("the request ran out of time")
+            response = _problem_for(error).response(_path(req.url))
         except Exception as error:  # every error becomes a problem response
-            return _problem_for(error).response(_path(req.url))
+            response = _problem_for(error).response(_path(req.url))
+        for name, value in cors_headers(req.headers.get("Origin"), services.settings).items():
+            response.headers[name] = value
+        return response
 
     # The Functions indexer reads the parameters of the function it is given: keep only ``req``.
     endpoint.__name__ = original.__name__
@@ -161,6 +166,19 @@ def _endpoint(
     endpoint.__doc__ = original.__doc__
     endpoint.__module__ = original.__module__
     return endpoint
+
+
+def cors_headers(origin: str | None, settings: Settings) -> dict[str, str]:
+    """The CORS grant for ``origin``: only for configured origins, credentials included."""
+    allowed = {o.strip().rstrip("/") for o in settings.cors_allowed_origins.split(",") if o.strip()}
+    if not origin or origin.rstrip("/") not in allowed:
+        return {}
+    return {
+        "Access-Control-Allow-Origin": origin,
+        "Access-Control-Allow-Credentials": "true",
+        "Access-Control-Expose-Headers": "ETag, Location, Retry-After",
+        "Vary": "Origin",
+    }
 
 
 def _problem_for(error: Exception) -> Problem:
@@ -172,6 +190,16 @@ def _problem_for(error: Exception) -> Problem:
         return Problem(404, "Not Found", f"No {error.kind} with that id.")
     if isinstance(error, IllegalTransition):
         return Problem(409, "Conflict", str(error))
+    if isinstance(error, QuotaExceeded):
+        return Problem(
+            429,
+            "Too Many Requests",
+            str(error),
+            slug="quota-exceeded",
+            headers={"Retry-After": str(max(1, math.ceil(error.retry_after)))},
+            limit=error.limit,
+            kind=error.kind,
+        )
     if isinstance(error, ContentRejected):
         log.warning("answering 502: %s", error)
         return Problem(502, "Bad Gateway", "The writing service did not give a usable answer.")

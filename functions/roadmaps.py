@@ -1,15 +1,54 @@
-"""HTTP: create a roadmap and read it back."""
+"""HTTP: create roadmaps, list them, read one."""
 
 import azure.functions as func
 
 from domain.roadmap import CreateRoadmapRequest
-from functions.http import Caller, authenticated, json_response, read_json, resource_id
+from domain.views import RoadmapList, RoadmapView
+from functions.api import api
+from functions.http import Caller, json_response, read_json, resource_id
+from functions.problems import ProblemDetails as Problem
 
 bp = func.Blueprint()
 
+_FIRST_LESSON = "$response.body#/modules/0/lessons/0/id"
+# What a created roadmap leads to, for clients and for stateful API testing.
+ROADMAP_LINKS = {
+    "GetRoadmap": {"operationId": "get_roadmap", "parameters": {"roadmapId": "$response.body#/id"}},
+    "GetModuleLessons": {
+        "operationId": "get_module_lessons",
+        "parameters": {"moduleId": "$response.body#/modules/0/id"},
+    },
+    "GenerateModule": {
+        "operationId": "generate_module",
+        "parameters": {"moduleId": "$response.body#/modules/0/id"},
+    },
+    "GetLesson": {"operationId": "get_lesson", "parameters": {"lessonId": _FIRST_LESSON}},
+    "GenerateLesson": {"operationId": "generate_lesson", "parameters": {"lessonId": _FIRST_LESSON}},
+    "CancelGeneration": {
+        "operationId": "cancel_generation",
+        "parameters": {"lessonId": _FIRST_LESSON},
+    },
+    "PutProgress": {"operationId": "put_progress", "parameters": {"lessonId": _FIRST_LESSON}},
+}
 
-@bp.route(route="roadmaps", methods=["POST"])
-@authenticated
+
+@api(
+    bp,
+    "roadmaps",
+    "POST",
+    summary="Plan a roadmap, store its lesson skeletons and queue the first lessons",
+    request=CreateRoadmapRequest,
+    responses={
+        201: RoadmapView,
+        400: Problem,
+        413: Problem,
+        422: Problem,
+        429: Problem,
+        502: Problem,
+    },
+    headers={201: ("Location",), 429: ("Retry-After",)},
+    links={201: ROADMAP_LINKS},
+)
 async def create_roadmap(req: func.HttpRequest, caller: Caller) -> func.HttpResponse:
     """Plan a roadmap, store its lesson skeletons and queue the first lessons."""
     request = read_json(req, CreateRoadmapRequest)
@@ -17,9 +56,26 @@ async def create_roadmap(req: func.HttpRequest, caller: Caller) -> func.HttpResp
     return json_response(roadmap, 201, headers={"Location": f"/api/roadmaps/{roadmap.id}"})
 
 
-@bp.route(route="roadmaps/{roadmapId}", methods=["GET"])
-@authenticated
+@api(
+    bp,
+    "roadmaps",
+    "GET",
+    summary="The learner's roadmaps, newest first, with progress counts",
+    responses={200: RoadmapList},
+)
+async def list_roadmaps(req: func.HttpRequest, caller: Caller) -> func.HttpResponse:
+    """The learner's roadmaps, newest first, with progress counts."""
+    return json_response(await caller.services.roadmaps.overview(caller.user_id))
+
+
+@api(
+    bp,
+    "roadmaps/{roadmapId}",
+    "GET",
+    summary="A roadmap with each lesson's generation status and the learner's marks",
+    responses={200: RoadmapView, 404: Problem},
+)
 async def get_roadmap(req: func.HttpRequest, caller: Caller) -> func.HttpResponse:
-    """A roadmap with each lesson's current generation status."""
+    """A roadmap with each lesson's generation status and the learner's marks."""
     roadmap_id = resource_id(req, "roadmapId", "roadmap")
     return json_response(await caller.services.roadmaps.get(caller.user_id, roadmap_id))

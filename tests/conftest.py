@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from adapters.settings import Settings, settings_from
-from devhost.emulators import Emulators, Ports
+from devhost.emulators import EmulatorError, Emulators, Ports
 from devhost.functions import discover, load_app
 from devhost.provision import provision, queue_names
 
@@ -37,8 +37,9 @@ def running_stack(cosmos_data: Path | None = None) -> Iterator[Stack]:
 
     With ``cosmos_data``, Cosmos DB keeps its data across ``stack.emulators.restart_cosmos()``.
     """
-    ports = Ports.free()
-    with Emulators(ports, LOG_DIR, cosmos_data=cosmos_data) as emulators:
+    emulators = _started(cosmos_data)
+    ports = emulators.ports
+    with emulators:
         env = {
             **ports.settings(),
             "FUNCTIONS_WORKER_RUNTIME": "python",
@@ -54,6 +55,19 @@ def running_stack(cosmos_data: Path | None = None) -> Iterator[Stack]:
         settings = settings_from(env)
         asyncio.run(provision(settings, queue_names(discover(load_app(ROOT), env))))
         yield Stack(ports=ports, env=env, settings=settings, emulators=emulators)
+
+
+def _started(cosmos_data: Path | None, attempts: int = 3) -> Emulators:
+    """Emulators on free ports; a port taken between choosing and binding means new ports."""
+    for attempt in range(attempts):
+        emulators = Emulators(Ports.free(), LOG_DIR, cosmos_data=cosmos_data)
+        try:
+            emulators.start()
+            return emulators
+        except EmulatorError:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 @pytest.fixture(scope="session")

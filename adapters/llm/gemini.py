@@ -5,7 +5,7 @@ from google import genai
 from google.genai import errors, types
 
 from adapters.llm.errors import for_status
-from adapters.llm.prompts import conversation
+from adapters.llm.prompts import TEMPERATURE, conversation
 from domain.errors import ProviderTimeout, ProviderUnavailable
 from domain.lesson import TokenUsage
 from domain.ports import Draft, LlmTask
@@ -50,7 +50,7 @@ class GeminiProvider:
             system_instruction=talk.system,
             response_mime_type="application/json",
             response_schema=task.schema,
-            temperature=0.4,
+            temperature=TEMPERATURE,
             http_options=types.HttpOptions(timeout=int(time_limit * 1000)),
         )
         try:

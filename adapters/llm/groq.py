@@ -1,11 +1,13 @@
 """Groq, through its official SDK (async client, JSON mode, no SDK retries: the chain retries)."""
 
+from typing import cast
+
 import groq
 import httpx
 from groq.types.chat import ChatCompletionMessageParam
 
 from adapters.llm.errors import for_status
-from adapters.llm.prompts import conversation
+from adapters.llm.prompts import TEMPERATURE, conversation
 from domain.errors import ProviderTimeout, ProviderUnavailable
 from domain.lesson import TokenUsage
 from domain.ports import Draft, LlmTask
@@ -28,19 +30,13 @@ class GroqProvider:
 
     async def generate(self, task: LlmTask, *, time_limit: float) -> Draft:
         """One chat completion."""
-        talk = conversation(task)
-        messages: list[ChatCompletionMessageParam] = [{"role": "system", "content": talk.system}]
-        for role, text in talk.turns:
-            if role == "assistant":
-                messages.append({"role": "assistant", "content": text})
-            else:
-                messages.append({"role": "user", "content": text})
+        messages = cast(list[ChatCompletionMessageParam], conversation(task).chat_messages())
         try:
             reply = await self._client.chat.completions.create(
                 model=self.model,
                 messages=messages,
                 response_format={"type": "json_object"},
-                temperature=0.4,
+                temperature=TEMPERATURE,
                 timeout=time_limit,
             )
         except groq.APIStatusError as error:

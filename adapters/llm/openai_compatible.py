@@ -4,7 +4,7 @@ Ollama or another host by changing the base URL and model."""
 import httpx
 
 from adapters.llm.errors import for_status
-from adapters.llm.prompts import conversation
+from adapters.llm.prompts import TEMPERATURE, conversation
 from domain.errors import ProviderTimeout, ProviderUnavailable
 from domain.lesson import TokenUsage
 from domain.ports import Draft, LlmTask
@@ -28,13 +28,11 @@ class OpenAICompatibleProvider:
 
     async def generate(self, task: LlmTask, *, time_limit: float) -> Draft:
         """One chat completion; the prompt says "JSON", as JSON mode requires."""
-        talk = conversation(task)
         body = {
             "model": self.model,
-            "messages": [{"role": "system", "content": talk.system}]
-            + [{"role": role, "content": text} for role, text in talk.turns],
+            "messages": conversation(task).chat_messages(),
             "response_format": {"type": "json_object"},
-            "temperature": 0.4,
+            "temperature": TEMPERATURE,
         }
         try:
             response = await self._http.post(

@@ -38,12 +38,22 @@ def _references(findings: tuple[Finding, ...]) -> str:
     return _template("references").substitute(items=items).strip()
 
 
+# Low enough for faithful JSON, high enough not to repeat itself across lessons.
+TEMPERATURE = 0.4
+
+
 @dataclass(frozen=True)
 class Conversation:
     """A system instruction and the turns after it (``user`` / ``assistant``)."""
 
     system: str
     turns: list[tuple[str, str]]
+
+    def chat_messages(self) -> list[dict[str, str]]:
+        """The OpenAI chat-completions ``messages``: the system message, then the turns."""
+        return [{"role": "system", "content": self.system}] + [
+            {"role": role, "content": text} for role, text in self.turns
+        ]
 
 
 def _request(task: LlmTask) -> str:

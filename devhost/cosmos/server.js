@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Starts @vercel/cosmosdb-server for local development, with three dev-only changes:
+// Starts @vercel/cosmosdb-server for local development, with four dev-only changes:
 //  1. A point read of a missing item (or of an item under another partition key) crashes the
 //     emulator's read handler ("Cannot read properties of undefined") and answers 500; real
 //     Cosmos DB answers 404 NotFound. We answer 404, so production code sees what Azure sends.
@@ -40,7 +40,31 @@ readDocument.default = (account, req, res, params) => {
   }
 };
 
-// 3. With --data FILE, the account is saved to FILE when the server stops (SIGTERM/SIGINT) and
+// 3. A conditional patch (filter_predicate) is checked by the emulator against every document
+//    with the same id in the container, whatever its partition, after lower-casing the
+//    predicate. Real Cosmos DB checks the one document patched, as written. We do the same.
+const cosmosQuery = require("@zeit/cosmosdb-query").default;
+const patchOperations = require("@vercel/cosmosdb-server/lib/handler/_patch-operations");
+const { parsePartitionKey } = require("@vercel/cosmosdb-server/lib/utils/get-partition-from-header");
+
+const patchHandler = patchOperations.patchOperation;
+patchOperations.patchOperation = (collection, input) => {
+  if (!input.condition) return patchHandler(collection, input);
+  const data = collection.document(input.id, parsePartitionKey(input.partitionKey, input.id)).read();
+  if (data) {
+    const where = input.condition.trim().replace(/^from\s+c\s+where\s+/i, "");
+    const { result } = cosmosQuery(`SELECT * FROM c WHERE (${where})`).exec([data]);
+    if (result.length === 0) {
+      return {
+        statusCode: 412,
+        body: { code: "PreconditionFailed", message: "Condition specified in the patch request is not satisfied." },
+      };
+    }
+  }
+  return patchHandler(collection, { ...input, condition: undefined });
+};
+
+// 4. With --data FILE, the account is saved to FILE when the server stops (SIGTERM/SIGINT) and
 //    loaded from it when it starts, etags and all, so a restart loses nothing: the emulator
 //    otherwise keeps everything in memory only. Tests restart Cosmos DB mid-flight this way.
 const accountModule = require("@vercel/cosmosdb-server/lib/account");

@@ -35,14 +35,31 @@ class Host:
             raise
 
 
-def start_host(stack: Stack, **overrides: str) -> Host:
-    """Start devhost on a free port with the stack's settings, and wait until it answers."""
+def start_host(stack: Stack, args: tuple[str, ...] = (), **overrides: str) -> Host:
+    """Start devhost on a free port with the stack's settings, and wait until it answers.
+
+    A port taken between choosing and binding it (by a parallel test run) means a new port.
+    """
+    for attempt in range(3):
+        try:
+            return _start_host(stack, args, overrides)
+        except HostExited:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+class HostExited(RuntimeError):
+    """The devhost process ended before it answered."""
+
+
+def _start_host(stack: Stack, args: tuple[str, ...], overrides: dict[str, str]) -> Host:
     port = free_port()
     env = {**os.environ, **stack.env, **overrides}
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     with (LOG_DIR / f"host-{port}.log").open("ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "devhost", "serve", "--env-only", "--port", str(port)],
+            [sys.executable, "-m", "devhost", "serve", "--env-only", "--port", str(port), *args],
             cwd=ROOT,
             env=env,
             stdout=log,
@@ -52,7 +69,7 @@ def start_host(stack: Stack, **overrides: str) -> Host:
     deadline = time.monotonic() + 30
     while True:
         if process.poll() is not None:
-            raise RuntimeError(f"devhost exited with {process.returncode}; see {LOG_DIR}")
+            raise HostExited(f"devhost exited with {process.returncode}; see {LOG_DIR}")
         try:
             httpx.get(f"{host.base_url}/api/health", timeout=5)
             return host

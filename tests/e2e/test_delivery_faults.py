@@ -68,7 +68,7 @@ def _worker(stack: Stack, llm: FakeLlmServer, workers: list[Host], **settings: s
         "GENERATION_LEASE_SECONDS": "60",
         **settings,
     }
-    host = start_host(stack, **env)
+    host = start_host(stack, (), **env)
     workers.append(host)
     return host
 

@@ -11,14 +11,15 @@ import random
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import count
 from typing import Any
 
 from adapters.llm.offline import OfflineProvider
 from domain.chain import ChainPolicy, Cooldowns, ProviderChain
 from domain.content import LessonContent
-from domain.errors import ConcurrencyConflict, NotFound, StorageUnavailable
+from domain.errors import ConcurrencyConflict, NotFound, QuotaExceeded, StorageUnavailable
+from domain.generation import LESSONS, ROADMAPS
 from domain.lesson import GenerationStatus, Lease, Lesson, ProviderAttempt, Stage
 from domain.ports import (
     Draft,
@@ -29,10 +30,13 @@ from domain.ports import (
     LlmChain,
     LlmProvider,
     LlmTask,
+    ProgressRepository,
+    Quota,
     RoadmapBrief,
     RoadmapRepository,
     TaskKind,
 )
+from domain.progress import LearnerProgress
 from domain.roadmap import Roadmap, RoadmapOutline
 from domain.views import LessonSummary
 
@@ -141,6 +145,21 @@ class FakeLessonRepository:
             if owner == user_id and lesson.roadmap_id == roadmap_id
         ]
 
+    async def list_for_module(self, user_id: str, module_id: str) -> list[Lesson]:
+        # Newest first, so a caller that relies on storage order shows it.
+        return [
+            lesson.model_copy(deep=True)
+            for (owner, _), lesson in reversed(self._lessons.items())
+            if owner == user_id and lesson.module_id == module_id
+        ]
+
+    async def statuses(self, user_id: str) -> list[LessonSummary]:
+        return [
+            LessonSummary.of(lesson)
+            for (owner, _), lesson in reversed(self._lessons.items())
+            if owner == user_id
+        ]
+
     async def find_stuck(self, now: datetime, queued_before: datetime, limit: int) -> list[Lesson]:
         # The domain's own definition of stuck, so the fake never disagrees with the model.
         stuck = [lesson for lesson in self._lessons.values() if lesson.stuck(now, queued_before)]
@@ -166,11 +185,91 @@ class FakeRoadmapRepository:
             raise AssertionError(f"roadmap {roadmap.id} added twice")
         self._roadmaps[key] = roadmap.model_copy(deep=True)
 
+    async def for_user(self, user_id: str) -> list[Roadmap]:
+        # Newest first; of two created at the same instant, the one stored last.
+        stored = reversed(self._roadmaps.items())
+        mine = [roadmap for (owner, _), roadmap in stored if owner == user_id]
+        return [
+            roadmap.model_copy(deep=True)
+            for roadmap in sorted(mine, key=lambda roadmap: roadmap.created_at, reverse=True)
+        ]
+
     async def get(self, user_id: str, roadmap_id: str) -> Roadmap:
         try:
             return self._roadmaps[user_id, roadmap_id].model_copy(deep=True)
         except KeyError:
             raise NotFound("roadmap", roadmap_id) from None
+
+
+class FakeProgressRepository:
+    """Learner progress in a dict keyed by user and lesson, stored as copies."""
+
+    def __init__(self) -> None:
+        self._progress: dict[tuple[str, str], LearnerProgress] = {}
+        self.puts = 0
+
+    def stored(self, user_id: str, lesson_id: str) -> LearnerProgress | None:
+        """A copy of what is stored now (for assertions)."""
+        found = self._progress.get((user_id, lesson_id))
+        return None if found is None else found.model_copy(deep=True)
+
+    async def for_roadmap(self, user_id: str, roadmap_id: str | None) -> list[LearnerProgress]:
+        return [
+            progress.model_copy(deep=True)
+            for (owner, _), progress in self._progress.items()
+            if owner == user_id and roadmap_id in (None, progress.roadmap_id)
+        ]
+
+    async def get(self, user_id: str, lesson_id: str) -> LearnerProgress | None:
+        return self.stored(user_id, lesson_id)
+
+    async def put(self, progress: LearnerProgress) -> None:
+        self._progress[progress.user_id, progress.lesson_id] = progress.model_copy(deep=True)
+        self.puts += 1
+
+
+# 2026-01-01T00:00:00Z: the start of an hour and of a day, so windows are easy to reason about.
+WINDOW_START = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+class FakeQuota:
+    """Allowances in memory, in fixed windows on a fake clock (as ``CosmosQuota`` counts them).
+
+    ``limits``: kind → (how many, per how many seconds). A refused ``take`` spends nothing.
+    """
+
+    def __init__(
+        self,
+        limits: Mapping[str, tuple[int, int]] | None = None,
+        clock: "FakeUtcClock | None" = None,
+    ) -> None:
+        self.limits = dict(limits or {LESSONS: (30, 3_600), ROADMAPS: (5, 86_400)})
+        self.clock = clock or FakeUtcClock(WINDOW_START)
+        self._spent: dict[tuple[str, str, int], int] = {}
+
+    def spent(self, user_id: str, kind: str) -> int:
+        """How much ``user_id`` has spent of ``kind`` in the current window."""
+        return self._spent.get((user_id, kind, self._window(kind)[0]), 0)
+
+    async def take(self, user_id: str, kind: str, count: int = 1) -> None:
+        limit, _ = self.limits[kind]
+        start, retry_after = self._window(kind)
+        spent = self._spent.get((user_id, kind, start), 0)
+        if spent + count > limit:
+            raise QuotaExceeded(kind, limit, retry_after)
+        self._spent[user_id, kind, start] = spent + count
+
+    async def refund(self, user_id: str, kind: str, count: int = 1) -> None:
+        start, _ = self._window(kind)
+        spent = self._spent.get((user_id, kind, start), 0)
+        if spent >= count:
+            self._spent[user_id, kind, start] = spent - count
+
+    def _window(self, kind: str) -> tuple[int, float]:
+        _, seconds = self.limits[kind]
+        now = self.clock().timestamp()
+        start = int(now // seconds) * seconds
+        return start, start + seconds - now
 
 
 class FakeQueue:
@@ -344,6 +443,8 @@ async def offline_lesson_data(brief: LessonBrief | None = None) -> dict[str, Any
 _lessons_port: LessonRepository = FakeLessonRepository()
 _roadmaps_port: RoadmapRepository = FakeRoadmapRepository()
 _queue_port: GenerationQueue = FakeQueue()
+_progress_port: ProgressRepository = FakeProgressRepository()
+_quota_port: Quota = FakeQuota()
 _provider_port: LlmProvider = FakeProvider()
 _chain_port: LlmChain = chain_of(FakeProvider()).chain
 

@@ -1,169 +1,365 @@
-"""TokenVerifier: the caller is the ``sub`` of a valid HS256 bearer token, and nobody else."""
+"""TokenVerifier: the caller is the ``sub`` of a valid bearer token, and nobody else.
 
-import base64
-import json
-import time
+HS256 development tokens need the development secret; RS256 tokens need a key from the identity
+provider's JWKS (served here through ``httpx.MockTransport``). Every other token is refused with a
+message safe to show, and neither a secret nor a token ever reaches a message or a log line.
+"""
+
+import hashlib
+import hmac
+import logging
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 
-from adapters.auth import TokenVerifier, Unauthenticated
+from adapters.auth import DevTokensDisabled, TokenVerifier, Unauthenticated
+from adapters.jwks import JwksCache
+from tests.unit.identity_fakes import (
+    AUDIENCE,
+    ISSUER,
+    JWKS_URL,
+    SECRET,
+    FakeClock,
+    IdentityProvider,
+    b64,
+    claims,
+    compact,
+    dev_token,
+    public_pem,
+    rs256_signer,
+    rsa_key,
+)
 
-SECRET = "a-development-secret-long-enough-for-hs384-and-hs512-keys-0123456789"
 OTHER_SECRET = "another-secret-that-is-also-long-enough-for-any-hmac-algorithm-xyz"
-ISSUER = "skillsync-dev"
-AUDIENCE = "skillsync-api"
+INTERVAL = 30.0
+TTL = 3600.0
+REQUIRED = "a bearer token is required"
+INVALID = "the token is not valid"
+EXPIRED = "the token has expired"
+NOT_YET = "the token is not valid yet"
+NO_USER = "the token names no valid user"
+UNAVAILABLE = "the token cannot be checked now; try again shortly"
 
 
 @pytest.fixture
-def verifier() -> TokenVerifier:
+def idp() -> IdentityProvider:
+    return IdentityProvider("key-1")
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def jwks(idp: IdentityProvider, clock: FakeClock) -> AsyncIterator[JwksCache]:
+    async with idp.client() as http:
+        yield JwksCache(
+            JWKS_URL, http, ttl=TTL, min_refresh_interval=INTERVAL, fetch_timeout=0.2, clock=clock
+        )
+
+
+@pytest.fixture
+def verifier(jwks: JwksCache) -> TokenVerifier:
+    """Both kinds of token accepted, as in a development setup that also trusts Entra ID."""
+    return TokenVerifier(SECRET, issuer=ISSUER, audience=AUDIENCE, jwks=jwks)
+
+
+@pytest.fixture
+def entra_only(jwks: JwksCache) -> TokenVerifier:
+    return TokenVerifier(None, issuer=ISSUER, audience=AUDIENCE, jwks=jwks)
+
+
+@pytest.fixture
+def dev_only() -> TokenVerifier:
     return TokenVerifier(SECRET, issuer=ISSUER, audience=AUDIENCE)
 
 
-def _claims(**overrides: Any) -> dict[str, Any]:
-    now = int(time.time())
-    claims: dict[str, Any] = {
-        "sub": "user-1",
-        "iss": ISSUER,
-        "aud": AUDIENCE,
-        "iat": now,
-        "exp": now + 600,
-    }
-    claims.update(overrides)
-    return {key: value for key, value in claims.items() if value is not None}
-
-
-def _token(secret: str = SECRET, algorithm: str = "HS256", **overrides: Any) -> str:
-    return jwt.encode(_claims(**overrides), secret, algorithm=algorithm)
-
-
-def _b64(data: dict[str, Any]) -> str:
-    raw = json.dumps(data, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def _rejection(verifier: TokenVerifier, authorization: str | None) -> str:
+async def _rejection(
+    verifier: TokenVerifier, authorization: str | None, caplog: pytest.LogCaptureFixture
+) -> str:
+    """The message of the refusal, after checking it and the logs give nothing away."""
+    caplog.set_level(logging.DEBUG)
     with pytest.raises(Unauthenticated) as raised:
-        verifier.user_id(authorization)
-    return str(raised.value)
+        await verifier.user_id(authorization)
+    message = str(raised.value)
+    token = (authorization or "").partition(" ")[2].strip()
+    for leak in (SECRET, token, token.rpartition(".")[2]):
+        if len(leak) >= 8:
+            assert leak not in message
+            assert leak not in caplog.text
+    # No chained PyJWT error to end up in a logged traceback.
+    assert raised.value.__cause__ is None
+    assert raised.value.__context__ is None or raised.value.__suppress_context__
+    return message
 
 
-def test_issued_token_verifies_to_its_subject(verifier: TokenVerifier):
+# --- what is accepted -----------------------------------------------------------------------
+
+
+async def test_issued_development_token_verifies_to_its_subject(verifier: TokenVerifier):
     token = verifier.issue("learner-42")
 
-    assert verifier.user_id(f"Bearer {token}") == "learner-42"
+    assert await verifier.user_id(f"Bearer {token}") == "learner-42"
 
 
-def test_scheme_is_case_insensitive_and_surrounding_space_ignored(verifier: TokenVerifier):
+async def test_token_made_elsewhere_with_the_dev_secret_is_accepted(dev_only: TokenVerifier):
+    assert await dev_only.user_id(f"Bearer {dev_token()}") == "user-1"
+
+
+async def test_entra_token_verifies_with_the_published_key(
+    verifier: TokenVerifier, idp: IdentityProvider
+):
+    assert await verifier.user_id(f"Bearer {idp.token(sub='entra-subject')}") == "entra-subject"
+    assert idp.requests == 1
+
+
+async def test_entra_only_verifier_accepts_entra_tokens(
+    entra_only: TokenVerifier, idp: IdentityProvider
+):
+    assert await entra_only.user_id(f"Bearer {idp.token()}") == "user-1"
+
+
+async def test_scheme_is_case_insensitive_and_surrounding_space_ignored(verifier: TokenVerifier):
     token = verifier.issue("learner-42")
 
-    assert verifier.user_id(f"bearer   {token}  ") == "learner-42"
+    assert await verifier.user_id(f"bearer   {token}  ") == "learner-42"
 
 
-def test_token_built_elsewhere_with_the_same_secret_is_accepted(verifier: TokenVerifier):
-    assert verifier.user_id(f"Bearer {_token()}") == "user-1"
-
-
-@pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer   "])
-def test_missing_token_is_rejected(verifier: TokenVerifier, header: str | None):
-    assert _rejection(verifier, header) == "a bearer token is required"
-
-
-@pytest.mark.parametrize("scheme", ["Basic", "Token", "JWT"])
-def test_other_schemes_are_rejected(verifier: TokenVerifier, scheme: str):
-    token = verifier.issue("user-1")
-
-    assert _rejection(verifier, f"{scheme} {token}") == "a bearer token is required"
-
-
-def test_bare_token_without_scheme_is_rejected(verifier: TokenVerifier):
-    assert _rejection(verifier, verifier.issue("user-1")) == "a bearer token is required"
-
-
-def test_expired_token_is_rejected(verifier: TokenVerifier):
-    token = verifier.issue("user-1", lifetime=timedelta(minutes=-5))
-
-    assert _rejection(verifier, f"Bearer {token}") == "the token has expired"
-
-
-def test_token_expired_within_the_leeway_is_still_accepted(verifier: TokenVerifier):
+async def test_token_expired_within_the_leeway_is_still_accepted(verifier: TokenVerifier):
     token = verifier.issue("user-1", lifetime=timedelta(seconds=-5))
 
-    assert verifier.user_id(f"Bearer {token}") == "user-1"
+    assert await verifier.user_id(f"Bearer {token}") == "user-1"
 
 
-def test_token_signed_with_another_secret_is_rejected(verifier: TokenVerifier):
-    token = _token(secret=OTHER_SECRET)
-
-    assert _rejection(verifier, f"Bearer {token}") == "the token is not valid"
-
-
-def test_unsigned_alg_none_token_is_rejected(verifier: TokenVerifier):
-    token = f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(_claims())}."
-
-    assert _rejection(verifier, f"Bearer {token}") == "the token is not valid"
-
-
-def test_hs384_token_with_the_right_secret_is_rejected(verifier: TokenVerifier):
-    token = _token(algorithm="HS384")
-
-    assert _rejection(verifier, f"Bearer {token}") == "the token is not valid"
-
-
-def test_token_claiming_an_rsa_algorithm_is_rejected(verifier: TokenVerifier):
-    genuine = _token()
-    _, payload, signature = genuine.split(".")
-    token = f"{_b64({'alg': 'RS256', 'typ': 'JWT'})}.{payload}.{signature}"
-
-    assert _rejection(verifier, f"Bearer {token}") == "the token is not valid"
-
-
-def test_token_from_another_issuer_is_rejected(verifier: TokenVerifier):
-    assert _rejection(verifier, f"Bearer {_token(iss='someone-else')}") == "the token is not valid"
-
-
-def test_token_for_another_audience_is_rejected(verifier: TokenVerifier):
-    assert _rejection(verifier, f"Bearer {_token(aud='another-api')}") == "the token is not valid"
-
-
-def test_issuer_of_the_verifier_decides(verifier: TokenVerifier):
-    other = TokenVerifier(SECRET, issuer="another-issuer", audience=AUDIENCE)
-
-    assert _rejection(verifier, f"Bearer {other.issue('user-1')}") == "the token is not valid"
-
-
-@pytest.mark.parametrize("claim", ["exp", "iat", "iss", "aud", "sub"])
-def test_token_missing_a_required_claim_is_rejected(verifier: TokenVerifier, claim: str):
-    token = jwt.encode(_claims(**{claim: None}), SECRET, algorithm="HS256")
-
-    assert _rejection(verifier, f"Bearer {token}") == "the token is not valid"
-
-
-@pytest.mark.parametrize(
-    ("subject", "reason"),
-    [
-        ("", "the token names no valid user"),
-        ("x" * 129, "the token names no valid user"),
-        ("line\nbreak", "the token names no valid user"),
-        (42, "the token is not valid"),
-    ],
-    ids=["empty", "too-long", "unprintable", "not-a-string"],
-)
-def test_token_with_an_unusable_subject_is_rejected(
-    verifier: TokenVerifier, subject: object, reason: str
-):
-    token = _token(sub=subject)
-
-    assert _rejection(verifier, f"Bearer {token}") == reason
-
-
-def test_subject_of_128_characters_is_accepted(verifier: TokenVerifier):
+async def test_subject_of_128_characters_is_accepted(verifier: TokenVerifier):
     subject = "x" * 128
 
-    assert verifier.user_id(f"Bearer {verifier.issue(subject)}") == subject
+    assert await verifier.user_id(f"Bearer {verifier.issue(subject)}") == subject
 
 
-def test_garbage_token_is_rejected(verifier: TokenVerifier):
-    assert _rejection(verifier, "Bearer not.a.jwt") == "the token is not valid"
+# --- what is refused ------------------------------------------------------------------------
+
+Case = Callable[[IdentityProvider], str | None]
+
+
+def _none_alg(idp: IdentityProvider) -> str:
+    return f"Bearer {compact({'alg': 'none', 'typ': 'JWT'}, claims())}"
+
+
+def _alg_confusion(idp: IdentityProvider) -> str:
+    """HS256 keyed with the RSA public key: a verifier trusting the header would accept it."""
+    pem = public_pem(rsa_key("key-1"))
+    token = compact(
+        {"alg": "HS256", "typ": "JWT", "kid": "key-1"},
+        claims(sub="mallory"),
+        lambda data: hmac.new(pem, data, hashlib.sha256).digest(),
+    )
+    return f"Bearer {token}"
+
+
+def _rsa_header_on_hmac_signature(idp: IdentityProvider) -> str:
+    _, payload, signature = dev_token().split(".")
+    return f"Bearer {b64({'alg': 'RS256', 'typ': 'JWT', 'kid': 'key-1'})}.{payload}.{signature}"
+
+
+def _es256(idp: IdentityProvider) -> str:
+    key = ec.generate_private_key(ec.SECP256R1())
+    return f"Bearer {jwt.encode(claims(), key, algorithm='ES256', headers={'kid': 'key-1'})}"
+
+
+def _rs_other_alg(algorithm: str) -> Case:
+    return lambda idp: (
+        "Bearer "
+        + jwt.encode(claims(), rsa_key("key-1"), algorithm=algorithm, headers={"kid": "key-1"})
+    )
+
+
+def _tampered(idp: IdentityProvider) -> str:
+    header, _, signature = idp.token().split(".")
+    return f"Bearer {header}.{b64(claims(sub='admin'))}.{signature}"
+
+
+def _weak_key(idp: IdentityProvider) -> str:
+    """Signed with a published 1024-bit key, too weak to trust (PyJWT would only warn)."""
+    idp.publish("weak", bits=1024)
+    sign = rs256_signer(rsa_key("weak", 1024))
+    return f"Bearer {compact({'alg': 'RS256', 'kid': 'weak'}, claims(), sign)}"
+
+
+def _unsigned(header: dict[str, object]) -> Case:
+    return lambda idp: f"Bearer {compact(header, claims(), lambda data: b'signature')}"
+
+
+REJECTIONS: dict[str, tuple[Case, str]] = {
+    "no-header": (lambda idp: None, REQUIRED),
+    "empty-header": (lambda idp: "", REQUIRED),
+    "bearer-without-token": (lambda idp: "Bearer", REQUIRED),
+    "bearer-with-spaces": (lambda idp: "Bearer   ", REQUIRED),
+    "basic-scheme": (lambda idp: f"Basic {dev_token()}", REQUIRED),
+    "token-scheme": (lambda idp: f"Token {idp.token()}", REQUIRED),
+    "no-scheme": (lambda idp: dev_token(), REQUIRED),
+    "garbage": (lambda idp: "Bearer not.a.jwt", INVALID),
+    "one-part": (lambda idp: "Bearer abcdefghijkl", INVALID),
+    "empty-parts": (lambda idp: "Bearer ..", INVALID),
+    "non-ascii": (lambda idp: "Bearer ÿÿÿÿ.ÿÿÿÿ.ÿÿÿÿ", INVALID),
+    "lone-surrogate": (lambda idp: "Bearer \udcff.e30.e30", INVALID),
+    "header-not-an-object": (lambda idp: f"Bearer {b64(b'[1]')}.{b64(claims())}.c2ln", INVALID),
+    "huge": (lambda idp: f"Bearer {dev_token(padding='x' * 20_000)}", INVALID),
+    "alg-none": (_none_alg, INVALID),
+    "alg-missing": (_unsigned({"typ": "JWT"}), INVALID),
+    "alg-not-a-string": (_unsigned({"alg": ["RS256"], "kid": "key-1"}), INVALID),
+    "hs384": (lambda idp: f"Bearer {dev_token(algorithm='HS384')}", INVALID),
+    "hs512": (lambda idp: f"Bearer {dev_token(algorithm='HS512')}", INVALID),
+    "rs512": (_rs_other_alg("RS512"), INVALID),
+    "ps256": (_rs_other_alg("PS256"), INVALID),
+    "es256": (_es256, INVALID),
+    "alg-confusion": (_alg_confusion, INVALID),
+    "rs256-header-on-hmac": (_rsa_header_on_hmac_signature, INVALID),
+    "hs256-other-secret": (lambda idp: f"Bearer {dev_token(secret=OTHER_SECRET)}", INVALID),
+    "rs256-unpublished-key": (lambda idp: f"Bearer {idp.token(key_name='rogue')}", INVALID),
+    "rs256-tampered": (_tampered, INVALID),
+    "rs256-weak-key": (_weak_key, INVALID),
+    "hs256-expired": (lambda idp: f"Bearer {dev_token(exp=claims()['iat'] - 300)}", EXPIRED),
+    "rs256-expired": (lambda idp: f"Bearer {idp.token(exp=claims()['iat'] - 300)}", EXPIRED),
+    "hs256-nbf-ahead": (lambda idp: f"Bearer {dev_token(nbf=claims()['iat'] + 300)}", NOT_YET),
+    "rs256-nbf-ahead": (lambda idp: f"Bearer {idp.token(nbf=claims()['iat'] + 300)}", NOT_YET),
+    "rs256-iat-ahead": (lambda idp: f"Bearer {idp.token(iat=claims()['iat'] + 300)}", NOT_YET),
+    "hs256-wrong-issuer": (lambda idp: f"Bearer {dev_token(iss='someone-else')}", INVALID),
+    "rs256-wrong-issuer": (lambda idp: f"Bearer {idp.token(iss='https://evil/v2.0')}", INVALID),
+    "hs256-wrong-audience": (lambda idp: f"Bearer {dev_token(aud='another-api')}", INVALID),
+    "rs256-wrong-audience": (lambda idp: f"Bearer {idp.token(aud='another-api')}", INVALID),
+    "sub-empty": (lambda idp: f"Bearer {idp.token(sub='')}", NO_USER),
+    "sub-too-long": (lambda idp: f"Bearer {idp.token(sub='x' * 129)}", NO_USER),
+    "sub-unprintable": (lambda idp: "Bearer " + idp.token(sub="line\nbreak"), NO_USER),
+    "sub-not-a-string": (lambda idp: f"Bearer {dev_token(sub=42)}", INVALID),
+    "rs256-unknown-kid": (lambda idp: f"Bearer {idp.token('key-9')}", INVALID),
+    "rs256-no-kid": (
+        lambda idp: f"Bearer {jwt.encode(claims(), rsa_key('key-1'), algorithm='RS256')}",
+        INVALID,
+    ),
+    "rs256-kid-not-a-string": (_unsigned({"alg": "RS256", "kid": 1}), INVALID),
+    "rs256-kid-empty": (_unsigned({"alg": "RS256", "kid": ""}), INVALID),
+    "rs256-kid-too-long": (lambda idp: f"Bearer {idp.token('k' * 300)}", INVALID),
+}
+
+
+@pytest.mark.parametrize(("make", "reason"), REJECTIONS.values(), ids=REJECTIONS.keys())
+async def test_invalid_token_is_refused_without_a_leak(
+    verifier: TokenVerifier,
+    idp: IdentityProvider,
+    caplog: pytest.LogCaptureFixture,
+    make: Case,
+    reason: str,
+):
+    authorization = make(idp)
+
+    assert await _rejection(verifier, authorization, caplog) == reason
+
+
+@pytest.mark.parametrize("claim", ["sub", "exp", "iat", "iss", "aud"])
+@pytest.mark.parametrize("kind", ["hs256", "rs256"])
+async def test_token_missing_a_required_claim_is_refused(
+    verifier: TokenVerifier, idp: IdentityProvider, caplog, kind: str, claim: str
+):
+    without: dict[str, Any] = {claim: None}
+    token = dev_token(**without) if kind == "hs256" else idp.token(**without)
+
+    assert await _rejection(verifier, f"Bearer {token}", caplog) == INVALID
+
+
+async def test_expired_issued_token_is_refused(verifier: TokenVerifier, caplog):
+    token = verifier.issue("user-1", lifetime=timedelta(minutes=-5))
+
+    assert await _rejection(verifier, f"Bearer {token}", caplog) == EXPIRED
+
+
+async def test_token_from_another_verifiers_issuer_is_refused(verifier: TokenVerifier, caplog):
+    other = TokenVerifier(SECRET, issuer="another-issuer", audience=AUDIENCE)
+
+    assert await _rejection(verifier, f"Bearer {other.issue('user-1')}", caplog) == INVALID
+
+
+async def test_development_token_is_refused_when_only_entra_is_trusted(
+    entra_only: TokenVerifier, idp: IdentityProvider, caplog
+):
+    assert await _rejection(entra_only, f"Bearer {dev_token()}", caplog) == INVALID
+    assert idp.requests == 0
+
+
+async def test_alg_confusion_is_refused_when_only_entra_is_trusted(
+    entra_only: TokenVerifier, idp: IdentityProvider, caplog
+):
+    assert await _rejection(entra_only, _alg_confusion(idp), caplog) == INVALID
+
+
+async def test_entra_token_is_refused_without_a_request_when_no_jwks_is_configured(
+    dev_only: TokenVerifier, idp: IdentityProvider, caplog
+):
+    assert await _rejection(dev_only, f"Bearer {idp.token()}", caplog) == INVALID
+    assert idp.requests == 0
+
+
+def test_issuing_without_a_secret_says_why(entra_only: TokenVerifier):
+    with pytest.raises(DevTokensDisabled, match="AUTH_JWT_SECRET"):
+        entra_only.issue("user-1")
+
+
+# --- key rotation and an unreachable key set ------------------------------------------------
+
+
+async def test_token_with_a_rotated_in_key_fetches_once_then_verifies(
+    verifier: TokenVerifier, idp: IdentityProvider, clock: FakeClock, caplog
+):
+    await verifier.user_id(f"Bearer {idp.token()}")
+    clock.advance(INTERVAL)
+    idp.publish("key-2")
+
+    assert await verifier.user_id(f"Bearer {idp.token('key-2')}") == "user-1"
+    assert await verifier.user_id(f"Bearer {idp.token('key-2')}") == "user-1"
+    assert idp.requests == 2
+
+    assert await _rejection(verifier, f"Bearer {idp.token('made-up')}", caplog) == INVALID
+    assert idp.requests == 2  # within the interval: no request for the made-up kid
+    clock.advance(INTERVAL)
+    assert await _rejection(verifier, f"Bearer {idp.token('made-up')}", caplog) == INVALID
+    assert idp.requests == 3
+
+
+async def test_retired_key_stops_verifying_after_the_ttl(
+    verifier: TokenVerifier, idp: IdentityProvider, clock: FakeClock, caplog
+):
+    token = f"Bearer {idp.token()}"
+    assert await verifier.user_id(token) == "user-1"
+    idp.publish("key-2")
+    idp.retire("key-1")
+    clock.advance(TTL - 1)
+    assert await verifier.user_id(token) == "user-1"
+
+    clock.advance(1)
+
+    assert await _rejection(verifier, token, caplog) == INVALID
+    assert idp.requests == 2
+
+
+@pytest.mark.parametrize("failure", [500, "connect", "hang", "not-json"])
+async def test_unreachable_key_set_refuses_entra_tokens_and_warns(
+    verifier: TokenVerifier, idp: IdentityProvider, caplog, failure: object
+):
+    if failure == "connect":
+        idp.failure = httpx.ConnectError("connection refused")
+    elif failure == "hang":
+        idp.hang = True
+    elif failure == "not-json":
+        idp.body = b"<html>down</html>"
+    else:
+        idp.failure = 500
+
+    assert await _rejection(verifier, f"Bearer {idp.token()}", caplog) == UNAVAILABLE
+    assert "could not refresh the signing keys" in caplog.text
+    assert await verifier.user_id(f"Bearer {verifier.issue('dev')}") == "dev"

@@ -4,16 +4,25 @@ import pytest
 
 from domain.base import utcnow
 from domain.content import LessonContent
-from domain.errors import ConcurrencyConflict, NotFound, ProviderUnavailable, StorageUnavailable
+from domain.errors import (
+    ConcurrencyConflict,
+    NotFound,
+    ProviderUnavailable,
+    QuotaExceeded,
+    StorageUnavailable,
+)
 from domain.lesson import GenerationStatus
 from domain.ports import GenerationMessage, LlmTask, RoadmapBrief, TaskKind
+from domain.progress import LearnerProgress
 from domain.roadmap import RoadmapOutline
 from tests.unit.fakes import (
     USER,
     FakeClock,
     FakeLessonRepository,
+    FakeProgressRepository,
     FakeProvider,
     FakeQueue,
+    FakeQuota,
     RecordingSleep,
     make_brief,
     make_lesson,
@@ -116,3 +125,52 @@ async def test_recording_sleep_returns_at_once_and_moves_the_fake_clock():
 
     assert sleep.pauses == [2.5, 0.5]
     assert clock() == 13.0
+
+
+async def test_module_and_status_listings_hold_only_the_users_own_lessons():
+    repo = FakeLessonRepository()
+    repo.put(make_lesson(id="mine"))
+    repo.put(make_lesson(id="other-module", module_id="module-2"))
+    repo.put(make_lesson(id="theirs", user_id="someone-else"))
+
+    module = await repo.list_for_module(USER, "module-1")
+    statuses = await repo.statuses(USER)
+
+    assert [lesson.id for lesson in module] == ["mine"]
+    assert sorted(summary.id for summary in statuses) == ["mine", "other-module"]
+    assert await repo.list_for_module("someone-else", "module-2") == []
+
+
+async def test_progress_is_stored_as_a_copy_per_user_and_lesson():
+    repo = FakeProgressRepository()
+    progress = LearnerProgress.start(make_lesson())
+    await repo.put(progress)
+
+    progress.viewed_at = utcnow()
+
+    stored = await repo.get(USER, "lesson-1")
+    assert stored is not None
+    assert stored.viewed_at is None
+    assert await repo.get("someone-else", "lesson-1") is None
+    assert [p.lesson_id for p in await repo.for_roadmap(USER, "roadmap-1")] == ["lesson-1"]
+    assert await repo.for_roadmap(USER, "roadmap-2") == []
+    assert len(await repo.for_roadmap(USER, None)) == 1
+
+
+async def test_fake_quota_refuses_without_spending_and_starts_afresh_each_window():
+    quota = FakeQuota({"lessons": (2, 3_600)})
+    await quota.take(USER, "lessons")
+
+    with pytest.raises(QuotaExceeded) as refused:
+        await quota.take(USER, "lessons", 2)
+    quota.clock.advance(600)
+    await quota.take(USER, "lessons")
+    with pytest.raises(QuotaExceeded) as later:
+        await quota.take(USER, "lessons")
+    await quota.take("someone-else", "lessons", 2)
+    quota.clock.advance(3_000)
+
+    assert (refused.value.retry_after, later.value.retry_after) == (3_600, 3_000)
+    assert quota.spent(USER, "lessons") == 0
+    await quota.take(USER, "lessons", 2)
+    assert quota.spent(USER, "lessons") == 2

@@ -13,10 +13,20 @@ PROJECT = Path(__file__).resolve().parents[2]
 # What the decorators in functions/*.py declare, written out by hand.
 HTTP_ROUTES = {
     "health": ("health", ["GET"]),
+    "openapi": ("openapi.json", ["GET"]),
     "create_roadmap": ("roadmaps", ["POST"]),
+    "list_roadmaps": ("roadmaps", ["GET"]),
     "get_roadmap": ("roadmaps/{roadmapId}", ["GET"]),
+    "get_module_lessons": ("modules/{moduleId}/lessons", ["GET"]),
+    "generate_module": ("modules/{moduleId}/generate", ["POST"]),
     "get_lesson": ("lessons/{lessonId}", ["GET"]),
     "generate_lesson": ("lessons/{lessonId}/generate", ["POST"]),
+    "cancel_generation": ("lessons/{lessonId}/generate", ["DELETE"]),
+    "put_progress": ("lessons/{lessonId}/progress", ["PUT"]),
+    "cors_preflight": ("{*path}", ["OPTIONS"]),
+    "web_app": ("app", ["GET"]),
+    "web_file": ("app/{file}", ["GET"]),
+    "dev_token": ("dev/token", ["POST"]),
 }
 QUEUES = {
     "write_lesson": "lesson-generation",
@@ -24,10 +34,20 @@ QUEUES = {
 }
 MODULES = {
     "health": "functions.health",
+    "openapi": "functions.docs",
     "create_roadmap": "functions.roadmaps",
+    "list_roadmaps": "functions.roadmaps",
     "get_roadmap": "functions.roadmaps",
+    "get_module_lessons": "functions.modules",
+    "generate_module": "functions.modules",
     "get_lesson": "functions.lessons",
     "generate_lesson": "functions.lessons",
+    "cancel_generation": "functions.lessons",
+    "put_progress": "functions.lessons",
+    "cors_preflight": "functions.cors",
+    "web_app": "functions.webapp",
+    "web_file": "functions.webapp",
+    "dev_token": "functions.webapp",
     "write_lesson": "functions.generation",
     "fail_poisoned_lesson": "functions.generation",
     "sweep_stuck_lessons": "functions.maintenance",

@@ -17,9 +17,13 @@ DEADLINE = 0.01
 @pytest.fixture
 def services(monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
     """Stand-in services with a tiny deadline and a verifier that knows one user."""
+
+    async def user_id(authorization: str | None) -> str:
+        return "alice"
+
     stand_in = SimpleNamespace(
-        settings=SimpleNamespace(http_deadline_seconds=DEADLINE),
-        verifier=SimpleNamespace(user_id=lambda header: "alice"),
+        settings=SimpleNamespace(http_deadline_seconds=DEADLINE, cors_allowed_origins=""),
+        verifier=SimpleNamespace(user_id=user_id),
     )
     monkeypatch.setattr(http, "get_services", lambda: stand_in)
     return stand_in

@@ -7,17 +7,21 @@ import pytest
 
 from adapters.llm.offline import OfflineProvider
 from domain.chain import NoProviderSucceeded, NoValidAnswer
-from domain.errors import NotFound, ProviderUnavailable
-from domain.generation import GenerationRequests
+from domain.errors import NotFound, ProviderUnavailable, QuotaExceeded
+from domain.generation import LESSONS, ROADMAPS, GenerationRequests
 from domain.lesson import GenerationStatus
 from domain.ports import LlmProvider, RoadmapBrief, TaskKind
+from domain.progress import LearnerProgress
 from domain.roadmap import CreateRoadmapRequest, RoadmapOutline
 from domain.roadmaps import RoadmapService
+from domain.views import ProgressCounts
 from tests.unit.fakes import (
     USER,
     FakeLessonRepository,
+    FakeProgressRepository,
     FakeProvider,
     FakeQueue,
+    FakeQuota,
     FakeRoadmapRepository,
     chain_of,
 )
@@ -32,18 +36,33 @@ class World:
     The planner is a chain of a fake network provider, then whatever ``fallbacks`` are given.
     """
 
-    def __init__(self, planner: FakeProvider | None = None, *fallbacks: LlmProvider) -> None:
+    def __init__(
+        self,
+        planner: FakeProvider | None = None,
+        *fallbacks: LlmProvider,
+        roadmaps_per_day: int = 5,
+    ) -> None:
         self.lessons = FakeLessonRepository()
         self.roadmaps = FakeRoadmapRepository()
+        self.progress = FakeProgressRepository()
         self.queue = FakeQueue()
+        self.quota = FakeQuota({ROADMAPS: (roadmaps_per_day, 86_400), LESSONS: (30, 3_600)})
         self.planner = planner or FakeProvider("groq")
         self.service = RoadmapService(
             self.roadmaps,
             self.lessons,
             chain_of(self.planner, *fallbacks).chain,
-            GenerationRequests(self.lessons, self.queue),
+            GenerationRequests(self.lessons, self.queue, self.quota),
             planning_budget=PLANNING_BUDGET,
+            progress=self.progress,
+            quota=self.quota,
         )
+
+    async def mark(self, lesson_id: str, *, viewed: bool = False, completed: bool = False) -> None:
+        """Record the learner's marks on one of their lessons."""
+        progress = LearnerProgress.start(await self.lessons.get(USER, lesson_id))
+        progress.mark(viewed=viewed, completed=completed, now=self.quota.clock())
+        await self.progress.put(progress)
 
 
 def _request(**fields: Any) -> CreateRoadmapRequest:
@@ -272,3 +291,78 @@ async def test_another_users_roadmap_is_not_found():
 
     with pytest.raises(NotFound):
         await world.service.get("someone-else", created.id)
+
+
+async def test_create_spends_one_roadmap_of_the_learners_allowance():
+    world = World()
+
+    await world.service.create(USER, _request(modules=OUTLINE))
+
+    assert world.quota.spent(USER, ROADMAPS) == 1
+
+
+async def test_create_past_the_roadmap_allowance_plans_stores_and_queues_nothing():
+    world = World(roadmaps_per_day=1)
+    await world.service.create(USER, _request())
+    stored = (world.lessons.all(), world.roadmaps.all(), world.queue.lesson_ids)
+
+    with pytest.raises(QuotaExceeded) as refused:
+        await world.service.create(USER, _request())
+
+    assert (refused.value.kind, refused.value.limit) == (ROADMAPS, 1)
+    assert world.planner.calls == 1
+    assert (world.lessons.all(), world.roadmaps.all(), world.queue.lesson_ids) == stored
+
+
+async def test_get_shows_the_learners_marks_and_counts():
+    world = World()
+    created = await world.service.create(USER, _request(modules=OUTLINE, prefetch=0))
+    variables, functions = created.modules[0].lessons
+    await world.mark(variables.id, completed=True)
+    await world.mark(functions.id, viewed=True)
+
+    view = await world.service.get(USER, created.id)
+
+    shown = [
+        (lesson.viewed_at is not None, lesson.completed_at is not None)
+        for module in view.modules
+        for lesson in module.lessons
+    ]
+    assert shown == [(True, True), (True, False), (False, False)]
+    assert view.counts == ProgressCounts(lessons=3, ready=0, viewed=2, completed=1)
+
+
+async def test_a_created_roadmap_counts_its_lessons():
+    world = World()
+
+    view = await world.service.create(USER, _request(modules=OUTLINE, prefetch=1))
+
+    assert view.counts == ProgressCounts(lessons=3, ready=0, viewed=0, completed=0)
+
+
+async def test_overview_lists_the_learners_roadmaps_newest_first_with_their_counts():
+    world = World()
+    first = await world.service.create(USER, _request(goal="First goal", modules=OUTLINE))
+    second = await world.service.create(USER, _request(goal="Second goal", prefetch=0))
+    await world.service.create("someone-else", _request(goal="Not mine", modules=OUTLINE))
+    await world.mark(first.modules[1].lessons[0].id, completed=True)
+
+    overview = await world.service.overview(USER)
+
+    assert [(item.id, item.goal) for item in overview.roadmaps] == [
+        (second.id, "Second goal"),
+        (first.id, "First goal"),
+    ]
+    assert [item.counts for item in overview.roadmaps] == [
+        ProgressCounts(lessons=8, ready=0, viewed=0, completed=0),
+        ProgressCounts(lessons=3, ready=0, viewed=1, completed=1),
+    ]
+
+
+async def test_overview_of_a_learner_without_roadmaps_is_empty():
+    world = World()
+    await world.service.create("someone-else", _request(modules=OUTLINE))
+
+    overview = await world.service.overview(USER)
+
+    assert overview.roadmaps == []

@@ -58,7 +58,10 @@ def test_required_settings_are_read_with_defaults_for_the_rest(monkeypatch: pyte
     assert settings.storage_connection.get_secret_value() == STORAGE
     assert settings.cosmos_endpoint == "https://localhost:8081"
     assert settings.cosmos_key.get_secret_value() == COSMOS_KEY
+    assert settings.auth_jwt_secret is not None
     assert settings.auth_jwt_secret.get_secret_value() == JWT_SECRET
+    assert settings.auth_dev_tokens is True
+    assert settings.auth_jwks_url is None
     assert settings.cosmos_database == "skillsync"
     assert settings.cosmos_endpoint_discovery is True
     assert settings.auth_issuer == "skillsync-dev"
@@ -87,27 +90,32 @@ def test_missing_settings_are_each_named():
     message = _error()
 
     assert message.startswith("invalid or missing settings: ")
-    for name in ("AzureWebJobsStorage", "cosmos_endpoint", "cosmos_key", "auth_jwt_secret"):
+    for name in ("AzureWebJobsStorage", "cosmos_endpoint", "cosmos_key"):
         assert f"{name} (Field required)" in message
+    assert "auth_jwks_url (Value error, no token could be verified: set AUTH_JWKS_URL" in message
 
 
 @pytest.mark.parametrize(
-    ("left_out", "named"),
+    ("left_out", "problem"),
     [
-        ("AzureWebJobsStorage", "AzureWebJobsStorage"),
-        ("COSMOS_ENDPOINT", "cosmos_endpoint"),
-        ("COSMOS_KEY", "cosmos_key"),
-        ("AUTH_JWT_SECRET", "auth_jwt_secret"),
+        ("AzureWebJobsStorage", "AzureWebJobsStorage (Field required)"),
+        ("COSMOS_ENDPOINT", "cosmos_endpoint (Field required)"),
+        ("COSMOS_KEY", "cosmos_key (Field required)"),
+        (
+            "AUTH_JWT_SECRET",
+            "auth_jwks_url (Value error, no token could be verified: set AUTH_JWKS_URL "
+            "(Entra ID tokens), or AUTH_JWT_SECRET with AUTH_DEV_TOKENS on (development tokens))",
+        ),
     ],
 )
 def test_one_missing_setting_is_named_and_no_secret_is_shown(
-    monkeypatch: pytest.MonkeyPatch, left_out: str, named: str
+    monkeypatch: pytest.MonkeyPatch, left_out: str, problem: str
 ):
     _set_required(monkeypatch, leave_out=left_out)
 
     message = _error()
 
-    assert message == f"invalid or missing settings: {named} (Field required)"
+    assert message == f"invalid or missing settings: {problem}"
     for secret in (COSMOS_KEY, STORAGE, JWT_SECRET):
         assert secret not in message
 

@@ -1,0 +1,87 @@
+"""Per-user allowances in Cosmos DB, shared by every instance: fixed windows, atomic counts.
+
+One document per user, kind and window (``lessons:<window start, epoch seconds>``), counted with
+a conditional
+patch (``incr`` only while the count stays within the limit), so two instances can never both
+spend the last unit. Documents expire by ``ttl`` after their window.
+"""
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from azure.cosmos import exceptions as cosmos_errors
+from azure.cosmos.aio import ContainerProxy
+
+from adapters.cosmos import storage_errors
+from domain.base import utcnow
+from domain.errors import ConcurrencyConflict, NotFound, QuotaExceeded
+
+
+class CosmosQuota:
+    """``limits``: kind → (how many, per how many seconds)."""
+
+    def __init__(
+        self,
+        container: ContainerProxy,
+        limits: Mapping[str, tuple[int, int]],
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._container = container
+        self._limits = dict(limits)
+        self._clock = clock
+
+    async def take(self, user_id: str, kind: str, count: int = 1) -> None:
+        """Spend ``count``; ``QuotaExceeded`` (and nothing spent) when too few are left."""
+        limit, window = self._limits[kind]
+        now = self._clock().timestamp()
+        start = int(now // window) * window
+        retry_after = start + window - now
+        if count > limit:
+            raise QuotaExceeded(kind, limit, retry_after)
+        item_id = f"{kind}:{start}"
+        for _ in range(3):
+            try:
+                with storage_errors("quota", item_id):
+                    await self._container.patch_item(
+                        item_id,
+                        partition_key=user_id,
+                        patch_operations=[{"op": "incr", "path": "/count", "value": count}],
+                        filter_predicate=f"FROM c WHERE c.count <= {limit - count}",
+                    )
+                return
+            except ConcurrencyConflict:  # 412: the condition failed, not enough is left
+                raise QuotaExceeded(kind, limit, retry_after) from None
+            except NotFound:  # the first request of this window
+                pass
+            if await self._open_window(user_id, item_id, kind, count, window):
+                return
+        raise QuotaExceeded(kind, limit, retry_after)
+
+    async def refund(self, user_id: str, kind: str, count: int = 1) -> None:
+        """Give back ``count`` in the current window (never below zero)."""
+        _, window = self._limits[kind]
+        start = int(self._clock().timestamp() // window) * window
+        item_id = f"{kind}:{start}"
+        try:
+            with storage_errors("quota", item_id):
+                await self._container.patch_item(
+                    item_id,
+                    partition_key=user_id,
+                    patch_operations=[{"op": "incr", "path": "/count", "value": -count}],
+                    filter_predicate=f"FROM c WHERE c.count >= {count}",
+                )
+        except (NotFound, ConcurrencyConflict):
+            pass  # nothing (or not that much) to give back in this window
+
+    async def _open_window(
+        self, user_id: str, item_id: str, kind: str, count: int, window: int
+    ) -> bool:
+        """Create the window's counter with ``count`` spent; False if another request did."""
+        document = {"id": item_id, "userId": user_id, "kind": kind, "count": count}
+        try:
+            with storage_errors("quota", item_id):
+                await self._container.create_item({**document, "ttl": 2 * window})
+        except cosmos_errors.CosmosResourceExistsError:
+            return False
+        return True

@@ -1,0 +1,178 @@
+"""One declaration per HTTP operation: its route and methods for the Functions host, and its
+request and response models for the OpenAPI document (``GET /api/openapi.json``).
+
+    @api(bp, "lessons/{lessonId}", "GET", summary="…", responses={200: LessonView})
+    async def get_lesson(req, caller): …
+
+registers the function with the blueprint (so the host, Core Tools or devhost, routes to it)
+and records the operation, so the document can never disagree with what is served.
+"""
+
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import azure.functions as func
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from functions.http import Caller, Handler, authenticated, public
+from functions.problems import ProblemDetails
+
+Endpoint = Callable[[func.HttpRequest], Awaitable[func.HttpResponse]]
+
+# Statuses every authenticated operation may answer, besides its own.
+COMMON = {401: "No valid bearer token", 503: "A backing service is busy; retry after Retry-After"}
+DESCRIPTIONS = {
+    200: "OK",
+    201: "Created",
+    202: "Accepted: being written; poll the lesson after Retry-After",
+    304: "Not modified since the ETag in If-None-Match",
+    400: "Malformed JSON",
+    404: "No such resource for this user",
+    409: "The resource is not in a state that allows this",
+    413: "Body larger than 64 KiB",
+    422: "A field is invalid; `errors` names each one",
+    429: "Allowance used up; retry after Retry-After",
+    502: "The writing service did not give a usable answer",
+}
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What the OpenAPI document says about one route and method."""
+
+    name: str
+    route: str
+    method: str
+    summary: str
+    request: type[BaseModel] | None
+    responses: Mapping[int, type[BaseModel] | None]
+    secured: bool
+    headers: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
+    body_required: bool = True
+    links: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)
+
+
+OPERATIONS: list[Operation] = []
+
+
+def api(
+    bp: func.Blueprint,
+    route: str,
+    method: str,
+    *,
+    summary: str,
+    responses: Mapping[int, type[BaseModel] | None],
+    request: type[BaseModel] | None = None,
+    secured: bool = True,
+    headers: Mapping[int, tuple[str, ...]] | None = None,
+    body_required: bool = True,
+    links: Mapping[int, Mapping[str, Any]] | None = None,
+) -> Callable[[Callable[..., Awaitable[func.HttpResponse]]], Endpoint]:
+    """Register an HTTP function and document it (see the module docstring)."""
+
+    def register(handler: Callable[..., Awaitable[func.HttpResponse]]) -> Endpoint:
+        endpoint = authenticated(handler) if secured else public(handler)
+        OPERATIONS.append(
+            Operation(
+                handler.__name__,
+                route,
+                method,
+                summary,
+                request,
+                responses,
+                secured,
+                dict(headers or {}),
+                body_required,
+                dict(links or {}),
+            )
+        )
+        decorated: Endpoint = bp.route(
+            route=route, methods=[method], auth_level=func.AuthLevel.ANONYMOUS
+        )(endpoint)
+        return decorated
+
+    return register
+
+
+def _parameters(route: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "pattern": "^[A-Za-z0-9-]{1,64}$"},
+        }
+        for name in re.findall(r"\{(\w+)\}", route)
+    ]
+
+
+def _response(
+    status: int,
+    ref: dict[str, Any] | None,
+    headers: tuple[str, ...],
+    links: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    described: dict[str, Any] = {"description": DESCRIPTIONS.get(status) or COMMON.get(status, "")}
+    if links:
+        described["links"] = dict(links)
+    if ref is not None:
+        problem = ref.get("$ref", "").endswith("/ProblemDetails")
+        media = "application/problem+json" if problem else "application/json"
+        described["content"] = {media: {"schema": ref}}
+    if headers:
+        described["headers"] = {h: {"schema": {"type": "string"}} for h in headers}
+    return described
+
+
+def document(route_prefix: str = "api") -> dict[str, Any]:
+    """The OpenAPI 3.1 document of every registered operation."""
+    models: set[type[BaseModel]] = {ProblemDetails}
+    for op in OPERATIONS:
+        models.update(m for m in op.responses.values() if m is not None)
+        if op.request is not None:
+            models.add(op.request)
+    refs, schema = models_json_schema(
+        [(m, "validation") for m in sorted(models, key=lambda m: m.__name__)],
+        ref_template="#/components/schemas/{model}",
+    )
+    ref = {model: refs[(model, "validation")] for model in models}
+    paths: dict[str, dict[str, Any]] = {}
+    for op in OPERATIONS:
+        statuses: dict[int, type[BaseModel] | None] = dict(op.responses)
+        headers = dict(op.headers)
+        if op.secured:
+            statuses.update({s: ProblemDetails for s in COMMON})
+            headers[503] = (*headers.get(503, ()), "Retry-After")
+        item: dict[str, Any] = {
+            "operationId": op.name,
+            "summary": op.summary,
+            "parameters": _parameters(op.route),
+            "responses": {
+                str(s): _response(s, ref[m] if m else None, headers.get(s, ()), op.links.get(s))
+                for s, m in sorted(statuses.items())
+            },
+        }
+        if op.request is not None:
+            item["requestBody"] = {
+                "required": op.body_required,
+                "content": {"application/json": {"schema": ref[op.request]}},
+            }
+        item["security"] = [{"bearer": []}] if op.secured else []
+        paths.setdefault(f"/{route_prefix}/{op.route}", {})[op.method.lower()] = item
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "SkillSync Lessons API", "version": "1.0.0"},
+        "paths": paths,
+        "components": {
+            "schemas": schema.get("$defs", {}),
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            },
+        },
+    }
+
+
+__all__ = ["OPERATIONS", "Caller", "Handler", "Operation", "api", "document"]

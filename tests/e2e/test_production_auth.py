@@ -1,0 +1,99 @@
+"""Production sign-in end to end: RS256 tokens checked against a JWKS the host fetches over HTTP,
+with development tokens switched off."""
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+
+from domain.base import utcnow
+from tests.conftest import running_stack
+from tests.e2e.conftest import Host, start_host
+from tests.unit.identity_fakes import public_jwk, rsa_key
+
+ISSUER = "https://login.example.com/tenant/v2.0"
+AUDIENCE = "api://skillsync"
+
+
+@pytest.fixture(scope="module")
+def jwks_url() -> Iterator[str]:
+    """A JWKS endpoint on loopback, as Entra ID's discovery keys endpoint answers."""
+    keys = {"keys": [public_jwk("prod-key", rsa_key("prod"))]}
+
+    class Keys(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = json.dumps(keys).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Keys)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/discovery/v2.0/keys"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def production_host(jwks_url: str) -> Iterator[Host]:
+    with running_stack() as stack:
+        host = start_host(
+            stack,
+            AUTH_JWT_SECRET="",
+            AUTH_DEV_TOKENS="false",
+            AUTH_JWKS_URL=jwks_url,
+            AUTH_ISSUER=ISSUER,
+            AUTH_AUDIENCE=AUDIENCE,
+        )
+        yield host
+        host.stop()
+
+
+def _token(kid: str = "prod-key", key: str = "prod", **claims: Any) -> str:
+    now = utcnow()
+    payload = {"sub": "entra-user-1", "iss": ISSUER, "aud": AUDIENCE, "iat": now, "nbf": now}
+    payload.update({"exp": now.timestamp() + 600, **claims})
+    return jwt.encode(payload, rsa_key(key), algorithm="RS256", headers={"kid": kid})
+
+
+def _roadmaps(host: Host, token: str) -> httpx.Response:
+    return httpx.get(f"{host.base_url}/api/roadmaps", headers={"Authorization": f"Bearer {token}"})
+
+
+def test_a_token_signed_by_the_identity_provider_is_accepted(production_host: Host) -> None:
+    response = _roadmaps(production_host, _token())
+    assert response.status_code == 200
+    assert response.json() == {"roadmaps": []}
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        pytest.param(lambda: _token(key="attacker"), id="signed-by-another-key"),
+        pytest.param(lambda: _token(kid="unknown-kid"), id="unknown-kid"),
+        pytest.param(lambda: _token(iss="https://evil.example.com/"), id="wrong-issuer"),
+        pytest.param(lambda: _token(aud="another-api"), id="wrong-audience"),
+        pytest.param(
+            lambda: jwt.encode(
+                {"sub": "x", "iss": ISSUER, "aud": AUDIENCE, "iat": 0, "exp": 9_999_999_999},
+                "a-development-secret-that-is-long-enough-0123456789",
+                algorithm="HS256",
+            ),
+            id="development-token",
+        ),
+    ],
+)
+def test_other_tokens_are_refused(production_host: Host, token: Any) -> None:
+    response = _roadmaps(production_host, token())
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
