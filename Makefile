@@ -46,7 +46,7 @@ e2e: deps
 # a browser it downloads. Installed as root, as in CI; through sudo when not root and sudo is there.
 $(CHROMIUM):
 	$(SUDO) apt-get update
-	$(SUDO) apt-get install -y --no-install-recommends chromium
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
 
 chromium: $(CHROMIUM)
 
