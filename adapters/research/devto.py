@@ -78,8 +78,7 @@ class DevToSource:
         if tag is None:
             log.debug("research: %s has no tag for this query", self.kind)
             return []
-        if (left := self._rest.left()) > 0:
-            log.debug("research: %s resting for %.0f s more", self.kind, left)
+        if self._rest.resting(self.kind):
             return []
         params = {"tag": tag, "top": TOP_DAYS, "per_page": str(MAX_RESULTS)}
         reply = await get_json(

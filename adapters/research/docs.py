@@ -186,8 +186,7 @@ class OfficialDocsSource:
         )
 
     async def _search_mdn(self, text: str, time_limit: float) -> list[Finding]:
-        if (left := self._rest.left()) > 0:
-            log.debug("research: MDN resting for %.0f s more", left)
+        if self._rest.resting("MDN"):
             return []
         params = {"q": text[:200], "locale": "en-US", "size": str(MAX_RESULTS)}
         reply = await get_json(

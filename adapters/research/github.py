@@ -71,8 +71,7 @@ class GitHubSource:
 
     async def search(self, query: ResearchQuery, *, time_limit: float) -> list[Finding]:
         """Up to five repositories, most stars first; ``[]`` while resting or on trouble."""
-        if (left := self._rest.left()) > 0:
-            log.debug("research: %s resting for %.0f s more", self.kind, left)
+        if self._rest.resting(self.kind):
             return []
         params = {
             "q": query.text[:MAX_QUERY],

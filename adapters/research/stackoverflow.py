@@ -69,8 +69,7 @@ class StackOverflowSource:
 
     async def search(self, query: ResearchQuery, *, time_limit: float) -> list[Finding]:
         """Up to five questions with an accepted answer; ``[]`` while resting or on trouble."""
-        if (left := self._rest.left()) > 0:
-            log.debug("research: %s resting for %.0f s more", self.kind, left)
+        if self._rest.resting(self.kind):
             return []
         params = {
             "q": query.text[:250],

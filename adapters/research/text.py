@@ -123,6 +123,13 @@ class Rest:
         """Seconds of rest left; 0 when the source may be asked."""
         return max(0.0, self._until - self._clock())
 
+    def resting(self, name: str) -> bool:
+        """Whether the source ``name`` must not be asked now (and say so at debug level)."""
+        left = self.left()
+        if left > 0:
+            log.debug("research: %s resting for %.0f s more", name, left)
+        return left > 0
+
     def take(self, seconds: float) -> None:
         """Rest ``seconds`` from now; a longer rest already taken is kept."""
         if seconds > 0 and math.isfinite(seconds):

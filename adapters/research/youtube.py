@@ -74,8 +74,7 @@ class YouTubeSource:
 
     async def search(self, query: ResearchQuery, *, time_limit: float) -> list[Finding]:
         """Up to five videos in relevance order; ``[]`` while resting or on trouble."""
-        if (left := self._rest.left()) > 0:
-            log.debug("research: %s resting for %.0f s more", self.kind, left)
+        if self._rest.resting(self.kind):
             return []
         params = {
             "part": "snippet",
