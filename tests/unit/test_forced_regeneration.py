@@ -29,16 +29,6 @@ LIVE = datetime(2999, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture
-def lessons() -> FakeLessonRepository:
-    return FakeLessonRepository()
-
-
-@pytest.fixture
-def queue() -> FakeQueue:
-    return FakeQueue()
-
-
-@pytest.fixture
 def requests(lessons: FakeLessonRepository, queue: FakeQueue) -> GenerationRequests:
     return GenerationRequests(lessons, queue)
 

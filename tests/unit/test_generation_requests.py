@@ -17,16 +17,6 @@ COULD_NOT_QUEUE = "The lesson could not be queued; please try again."
 
 
 @pytest.fixture
-def lessons() -> FakeLessonRepository:
-    return FakeLessonRepository()
-
-
-@pytest.fixture
-def queue() -> FakeQueue:
-    return FakeQueue()
-
-
-@pytest.fixture
 def requests(lessons: FakeLessonRepository, queue: FakeQueue) -> GenerationRequests:
     return GenerationRequests(lessons, queue)
 

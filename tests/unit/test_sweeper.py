@@ -30,16 +30,6 @@ def now() -> datetime:
 
 
 @pytest.fixture
-def lessons() -> FakeLessonRepository:
-    return FakeLessonRepository()
-
-
-@pytest.fixture
-def queue() -> FakeQueue:
-    return FakeQueue()
-
-
-@pytest.fixture
 def sweeper(lessons: FakeLessonRepository, queue: FakeQueue) -> Sweeper:
     return Sweeper(lessons, queue, queued_for=QUEUED_FOR, max_requeues=MAX_REQUEUES)
 
