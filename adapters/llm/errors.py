@@ -1,12 +1,25 @@
-"""HTTP answers of LLM hosts, mapped onto the domain's provider errors.
+"""What goes wrong when an LLM host is asked, mapped onto the domain's provider errors.
+
+Every provider's call runs inside ``provider_errors``, which turns its client library's failures
+into the domain's tree, by what they mean:
+
+    an HTTP error answer (``ClientErrors.answered``)  → ``for_status``: rate limited, rejected,
+                                                        timed out or unavailable, by status
+    no answer in time (``ClientErrors.timed_out``)   → ``ProviderTimeout``
+    no connection (``ClientErrors.unreachable``)     → ``ProviderUnavailable``
+    a reply of unknown shape (``reply_shape``)       → ``ProviderUnavailable``
 
 Messages name the provider and the status, never a key or a prompt.
 """
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
+
+import httpx
 
 from domain.base import utcnow
 from domain.errors import (
@@ -60,3 +73,54 @@ def for_status(
     if status >= 500:
         return ProviderUnavailable(what)
     return ProviderRejected(what, status=status, auth=False)
+
+
+@dataclass(frozen=True)
+class ClientErrors:
+    """The exception classes a client library raises for a failed call, by what they mean.
+
+    :param answered: the host answered with an error status. The status is read from
+        ``status_code`` (Stainless SDKs such as groq's) or ``code`` (google-genai's), the
+        headers from ``response``, and error details from ``details`` when there are any.
+    :param timed_out: no answer within the time limit.
+    :param unreachable: no answer at all (connection refused, reset, DNS, TLS).
+    """
+
+    answered: tuple[type[Exception], ...] = ()
+    timed_out: tuple[type[Exception], ...] = (httpx.TimeoutException,)
+    unreachable: tuple[type[Exception], ...] = (httpx.TransportError,)
+
+
+HTTPX = ClientErrors()  # plain httpx: a status is checked by the caller, not raised
+
+
+@contextmanager
+def provider_errors(
+    provider: str, time_limit: float, raised: ClientErrors = HTTPX
+) -> Iterator[None]:
+    """Raise the domain's provider error for any failure ``raised`` lists inside the block."""
+    try:
+        yield
+    except raised.answered as error:
+        raise for_status(provider, *_answer_of(error)) from None
+    except raised.timed_out:
+        raise ProviderTimeout(f"{provider} did not answer in {time_limit:.0f} s") from None
+    except raised.unreachable as error:
+        raise ProviderUnavailable(f"{provider} is unreachable: {type(error).__name__}") from None
+
+
+@contextmanager
+def reply_shape(provider: str) -> Iterator[None]:
+    """Raise ``ProviderUnavailable`` when reading a successful reply inside the block fails."""
+    try:
+        yield
+    except (ValueError, KeyError, IndexError, TypeError):
+        raise ProviderUnavailable(f"{provider} sent a response of unknown shape") from None
+
+
+def _answer_of(error: Exception) -> tuple[int, Mapping[str, str] | None, Any]:
+    status: Any = getattr(error, "status_code", None)
+    if status is None:
+        status = getattr(error, "code", None)
+    headers = getattr(getattr(error, "response", None), "headers", None)
+    return status, headers, getattr(error, "details", None)

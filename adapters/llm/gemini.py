@@ -4,11 +4,14 @@ import httpx
 from google import genai
 from google.genai import errors, types
 
-from adapters.llm.errors import for_status
+from adapters.llm.errors import ClientErrors, provider_errors
 from adapters.llm.prompts import TEMPERATURE, conversation
-from domain.errors import ProviderTimeout, ProviderUnavailable
 from domain.lesson import TokenUsage
 from domain.ports import Draft, LlmTask
+
+# An error status is the SDK's APIError; transport errors reach us as httpx's own (the SDK does not
+# wrap them), and a plain TimeoutError counts as a timeout too.
+RAISED = ClientErrors(answered=(errors.APIError,), timed_out=(TimeoutError, httpx.TimeoutException))
 
 
 class GeminiProvider:
@@ -53,19 +56,10 @@ class GeminiProvider:
             temperature=TEMPERATURE,
             http_options=types.HttpOptions(timeout=int(time_limit * 1000)),
         )
-        try:
+        with provider_errors(self.name, time_limit, RAISED):
             reply = await self._client.aio.models.generate_content(
                 model=self.model, contents=contents, config=config
             )
-        except errors.APIError as error:
-            headers = getattr(error.response, "headers", None)
-            raise for_status(self.name, error.code, headers, error.details) from None
-        except (TimeoutError, httpx.TimeoutException):
-            raise ProviderTimeout(f"{self.name} did not answer in {time_limit:.0f} s") from None
-        except httpx.TransportError as error:  # the SDK does not wrap transport errors
-            raise ProviderUnavailable(
-                f"{self.name} is unreachable: {type(error).__name__}"
-            ) from None
         usage = reply.usage_metadata
         return Draft(
             payload=reply.text or "",

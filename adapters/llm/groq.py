@@ -6,11 +6,17 @@ import groq
 import httpx
 from groq.types.chat import ChatCompletionMessageParam
 
-from adapters.llm.errors import for_status
+from adapters.llm.errors import ClientErrors, provider_errors
 from adapters.llm.prompts import TEMPERATURE, conversation
-from domain.errors import ProviderTimeout, ProviderUnavailable
 from domain.lesson import TokenUsage
 from domain.ports import Draft, LlmTask
+
+# The SDK wraps httpx's own errors; its timeout is a kind of connection error, so it is listed.
+RAISED = ClientErrors(
+    answered=(groq.APIStatusError,),
+    timed_out=(groq.APITimeoutError,),
+    unreachable=(groq.APIConnectionError,),
+)
 
 
 class GroqProvider:
@@ -31,7 +37,7 @@ class GroqProvider:
     async def generate(self, task: LlmTask, *, time_limit: float) -> Draft:
         """One chat completion."""
         messages = cast(list[ChatCompletionMessageParam], conversation(task).chat_messages())
-        try:
+        with provider_errors(self.name, time_limit, RAISED):
             reply = await self._client.chat.completions.create(
                 model=self.model,
                 messages=messages,
@@ -39,14 +45,6 @@ class GroqProvider:
                 temperature=TEMPERATURE,
                 timeout=time_limit,
             )
-        except groq.APIStatusError as error:
-            raise for_status(self.name, error.status_code, error.response.headers) from None
-        except groq.APITimeoutError:
-            raise ProviderTimeout(f"{self.name} did not answer in {time_limit:.0f} s") from None
-        except groq.APIConnectionError as error:
-            raise ProviderUnavailable(
-                f"{self.name} is unreachable: {type(error).__name__}"
-            ) from None
         usage = reply.usage
         return Draft(
             payload=reply.choices[0].message.content or "" if reply.choices else "",

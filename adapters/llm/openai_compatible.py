@@ -3,9 +3,8 @@ Ollama or another host by changing the base URL and model."""
 
 import httpx
 
-from adapters.llm.errors import for_status
+from adapters.llm.errors import for_status, provider_errors, reply_shape
 from adapters.llm.prompts import TEMPERATURE, conversation
-from domain.errors import ProviderTimeout, ProviderUnavailable
 from domain.lesson import TokenUsage
 from domain.ports import Draft, LlmTask
 
@@ -34,23 +33,15 @@ class OpenAICompatibleProvider:
             "response_format": {"type": "json_object"},
             "temperature": TEMPERATURE,
         }
-        try:
+        with provider_errors(self.name, time_limit):
             response = await self._http.post(
                 self._url, json=body, headers=self._headers, timeout=time_limit
             )
-        except httpx.TimeoutException:
-            raise ProviderTimeout(f"{self.name} did not answer in {time_limit:.0f} s") from None
-        except httpx.TransportError as error:
-            raise ProviderUnavailable(
-                f"{self.name} is unreachable: {type(error).__name__}"
-            ) from None
         if response.status_code != 200:
             raise for_status(self.name, response.status_code, response.headers)
-        try:
+        with reply_shape(self.name):
             data = response.json()
             payload = data["choices"][0]["message"]["content"] or ""
-        except (ValueError, KeyError, IndexError, TypeError):
-            raise ProviderUnavailable(f"{self.name} sent a response of unknown shape") from None
         usage = data.get("usage") or {}
         return Draft(
             payload=payload,

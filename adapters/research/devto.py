@@ -9,24 +9,19 @@ https://developers.forem.com/api/v1#tag/articles/operation/getArticles
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping
-from itertools import islice
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import httpx
 
 from adapters.research.docs import canonical, named_in_text
+from adapters.research.source import JsonSearchSource
 from adapters.research.text import (
     MAX_RESULTS,
-    Rest,
-    get_json,
-    items_of,
     log_score,
     parse_time,
     plain_text,
     safe_url,
-    say_unusable,
-    seconds,
     text_of,
 )
 from domain.research import DEVTO, Finding, ResearchQuery
@@ -50,10 +45,12 @@ def tag_for(query: ResearchQuery) -> str | None:
     return None
 
 
-class DevToSource:
+class DevToSource(JsonSearchSource):
     """``GET /api/articles?tag=…&top=365``: the year's most-liked articles under one tag."""
 
     kind = DEVTO
+    url = API
+    items_key = None  # the answer is the list itself
 
     def __init__(
         self,
@@ -64,36 +61,28 @@ class DevToSource:
     ) -> None:
         """Ask through ``http``.
 
+        :param http: the shared client; each request carries the search's own time limit.
         :param throttle_cooldown: rest after a 429 without ``retry-after``.
         :param clock: Unix seconds; tests pass a fake.
         """
-        self._http = http
-        self._headers = {"Accept": "application/vnd.forem.api-v1+json"}
-        self._throttle_cooldown = throttle_cooldown
-        self._rest = Rest(clock)
+        super().__init__(
+            http,
+            headers={"Accept": "application/vnd.forem.api-v1+json"},
+            throttle_cooldown=throttle_cooldown,
+            clock=clock,
+        )
 
-    async def search(self, query: ResearchQuery, *, time_limit: float) -> list[Finding]:
-        """Up to five articles; ``[]`` without a usable tag, while resting or on trouble."""
+    def params(self, query: ResearchQuery) -> dict[str, str] | None:
+        """The year's top articles under the query's tag; ``None`` without a usable tag."""
         tag = tag_for(query)
         if tag is None:
             log.debug("research: %s has no tag for this query", self.kind)
-            return []
-        if self._rest.resting(self.kind):
-            return []
-        params = {"tag": tag, "top": TOP_DAYS, "per_page": str(MAX_RESULTS)}
-        reply = await get_json(
-            self._http, self.kind, API, params=params, headers=self._headers, time_limit=time_limit
-        )
-        if reply is None:
-            return []
-        if reply.status == 429:
-            wait = seconds(reply.headers.get("retry-after"))
-            self._rest.take(wait if wait is not None else self._throttle_cooldown)
-        items = items_of(reply.body, None) if reply.status == 200 else None
-        if items is None:
-            say_unusable(self.kind, reply)
-            return []
-        return list(islice(filter(None, map(_finding, items)), MAX_RESULTS))
+            return None
+        return {"tag": tag, "top": TOP_DAYS, "per_page": str(MAX_RESULTS)}
+
+    def findings(self, items: Sequence[Mapping[str, Any]]) -> Iterable[Finding | None]:
+        """Articles scored by reactions."""
+        return map(_finding, items)
 
 
 def _finding(item: Mapping[str, Any]) -> Finding | None:

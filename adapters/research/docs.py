@@ -9,24 +9,14 @@ import logging
 import math
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from itertools import islice
 from typing import Any
 
 import httpx
 
-from adapters.research.text import (
-    MAX_RESULTS,
-    Rest,
-    get_json,
-    items_of,
-    plain_text,
-    safe_url,
-    say_unusable,
-    seconds,
-    text_of,
-)
+from adapters.research.source import JsonSearchSource
+from adapters.research.text import MAX_RESULTS, plain_text, safe_url, text_of
 from domain.research import DOCS, Finding, ResearchQuery
 
 log = logging.getLogger(__name__)
@@ -143,10 +133,11 @@ class OfficialDocsSource:
         An ``extra`` entry for a known technology replaces its URL and, since its search results
         would point elsewhere, its MDN search. URLs that are not ``http(s)`` are ignored.
 
+        :param http: the shared client MDN is asked through, with the search's own time limit.
+        :param extra: more technologies and their documentation URLs (from settings).
         :param throttle_cooldown: rest after MDN answers 429 without ``retry-after``.
         :param clock: Unix seconds; tests pass a fake.
         """
-        self._http = http
         self._sites = dict(REGISTRY)
         for technology, url in (extra or {}).items():
             if safe_url(url) is None:
@@ -156,8 +147,7 @@ class OfficialDocsSource:
             known = self._sites.get(key)
             site = replace(known, url=url, mdn=False) if known else DocSite(technology.strip(), url)
             self._sites[key] = site
-        self._throttle_cooldown = throttle_cooldown
-        self._rest = Rest(clock)
+        self._mdn = MdnSearch(http, throttle_cooldown=throttle_cooldown, clock=clock)
 
     def technologies(self, query: ResearchQuery) -> list[str]:
         """Registry keys the query names: its tags first, then the words of its text."""
@@ -170,7 +160,7 @@ class OfficialDocsSource:
         technologies = self.technologies(query)[:MAX_RESULTS]
         searched: list[Finding] = []
         if any(self._sites[t].mdn for t in technologies):
-            searched = await self._search_mdn(query.text, time_limit)
+            searched = await self._mdn.search(query, time_limit=time_limit)
         homes = [self._home(t) for t in technologies if not (searched and self._sites[t].mdn)]
         return (homes + searched)[:MAX_RESULTS]
 
@@ -185,29 +175,29 @@ class OfficialDocsSource:
             score=HOME_SCORE,
         )
 
-    async def _search_mdn(self, text: str, time_limit: float) -> list[Finding]:
-        if self._rest.resting("MDN"):
-            return []
-        params = {"q": text[:200], "locale": "en-US", "size": str(MAX_RESULTS)}
-        reply = await get_json(
-            self._http, "docs (MDN)", MDN_SEARCH, params=params, time_limit=time_limit
-        )
-        if reply is None:
-            return []
-        if reply.status == 429:
-            wait = seconds(reply.headers.get("retry-after"))
-            self._rest.take(wait if wait is not None else self._throttle_cooldown)
-        documents = items_of(reply.body, "documents") if reply.status == 200 else None
-        if documents is None:
-            say_unusable("docs (MDN)", reply)
-            return []
-        scores = [_number(d.get("score")) for d in documents]
+
+class MdnSearch(JsonSearchSource):
+    """``GET /api/v1/search`` on MDN: its pages for the query text, scored by MDN's relevance."""
+
+    kind = DOCS
+    url = MDN_SEARCH
+    items_key = "documents"
+
+    @property
+    def label(self) -> str:
+        """The name logs give MDN's search."""
+        return "docs (MDN)"
+
+    def params(self, query: ResearchQuery) -> dict[str, str]:
+        """English pages for the text."""
+        return {"q": query.text[:200], "locale": "en-US", "size": str(MAX_RESULTS)}
+
+    def findings(self, items: Sequence[Mapping[str, Any]]) -> Iterable[Finding | None]:
+        """Pages scored against the best of this answer."""
+        scores = [_number(d.get("score")) for d in items]
         top = max(scores, default=0.0)
-        found = (
-            _mdn_finding(d, s / top if top > 0 else 0.0)
-            for d, s in zip(documents, scores, strict=True)
-        )
-        return list(islice(filter(None, found), MAX_RESULTS))
+        for document, score in zip(items, scores, strict=True):
+            yield _mdn_finding(document, score / top if top > 0 else 0.0)
 
 
 def _mdn_finding(document: Mapping[str, Any], relevance: float) -> Finding | None:

@@ -8,23 +8,19 @@ https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api
 
 import logging
 import time
-from collections.abc import Callable, Mapping
-from itertools import islice
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import httpx
 
+from adapters.research.source import JsonSearchSource
 from adapters.research.text import (
     MAX_RESULTS,
     Reply,
-    Rest,
-    get_json,
-    items_of,
     log_score,
     parse_time,
     plain_text,
     safe_url,
-    say_unusable,
     seconds,
     strings_of,
     text_of,
@@ -38,10 +34,11 @@ FULL_AT_STARS = 100_000  # stars at which a repository scores 1.0 (log scale)
 MAX_QUERY = 256  # GitHub refuses longer search queries
 
 
-class GitHubSource:
+class GitHubSource(JsonSearchSource):
     """``GET /search/repositories``: the most-starred repositories matching the query text."""
 
     kind = GITHUB
+    url = API
 
     def __init__(
         self,
@@ -54,44 +51,36 @@ class GitHubSource:
     ) -> None:
         """Ask through ``http``, with ``token`` as a bearer token when there is one.
 
+        :param http: the shared client; each request carries the search's own time limit.
+        :param token: a GitHub token (30 searches a minute instead of 10); ``None`` asks without.
         :param refusal_cooldown: rest after a 403/429 that says neither ``retry-after`` nor reset.
         :param max_rest: the longest rest a header can impose (guards against a bad clock).
         :param clock: Unix seconds, the same clock as ``x-ratelimit-reset``; tests pass a fake.
         """
-        self._http = http
-        self._headers = {
+        headers = {
             "Accept": "application/vnd.github+json",
             "X-GitHub-Api-Version": "2022-11-28",
         }
         if token:
-            self._headers["Authorization"] = f"Bearer {token}"
-        self._refusal_cooldown = refusal_cooldown
+            headers["Authorization"] = f"Bearer {token}"
+        super().__init__(http, headers=headers, throttle_cooldown=refusal_cooldown, clock=clock)
         self._max_rest = max_rest
-        self._rest = Rest(clock)
 
-    async def search(self, query: ResearchQuery, *, time_limit: float) -> list[Finding]:
-        """Up to five repositories, most stars first; ``[]`` while resting or on trouble."""
-        if self._rest.resting(self.kind):
-            return []
-        params = {
+    def params(self, query: ResearchQuery) -> dict[str, str]:
+        """Repositories matching the text, most stars first."""
+        return {
             "q": query.text[:MAX_QUERY],
             "sort": "stars",
             "order": "desc",
             "per_page": str(MAX_RESULTS),
         }
-        reply = await get_json(
-            self._http, self.kind, API, params=params, headers=self._headers, time_limit=time_limit
-        )
-        if reply is None:
-            return []
-        self._obey(reply)
-        items = items_of(reply.body, "items") if reply.status == 200 else None
-        if items is None:
-            say_unusable(self.kind, reply)
-            return []
-        return list(islice(filter(None, map(_finding, items)), MAX_RESULTS))
 
-    def _obey(self, reply: Reply) -> None:
+    def findings(self, items: Sequence[Mapping[str, Any]]) -> Iterable[Finding | None]:
+        """Repositories scored by stars."""
+        return map(_finding, items)
+
+    def obey(self, reply: Reply) -> None:
+        """Rest for ``retry-after``, until ``x-ratelimit-reset`` when none is left, or a while."""
         wait: float | None = None
         if reply.status in (403, 429):
             wait = seconds(reply.headers.get("retry-after"))
@@ -99,7 +88,7 @@ class GitHubSource:
             reset = seconds(reply.headers.get("x-ratelimit-reset"))
             wait = reset - self._rest.now() if reset is not None else None
         if wait is None and reply.status in (403, 429):
-            wait = self._refusal_cooldown
+            wait = self._throttle_cooldown
         if wait is not None and wait > 0:
             log.info("research: %s is rate limited; resting %.0f s", self.kind, wait)
             self._rest.take(min(wait, self._max_rest))

@@ -9,23 +9,19 @@ https://api.stackexchange.com/docs/throttle
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping
-from itertools import islice
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import httpx
 
+from adapters.research.source import JsonSearchSource
 from adapters.research.text import (
     MAX_RESULTS,
     Reply,
-    Rest,
-    get_json,
-    items_of,
     log_score,
     parse_time,
     plain_text,
     safe_url,
-    say_unusable,
     strings_of,
     text_of,
 )
@@ -39,10 +35,11 @@ ACCEPTED_SHARE = 0.2  # the part of the score an accepted answer earns, beside t
 _AVAILABLE_IN = re.compile(r"available in (\d+) seconds")
 
 
-class StackOverflowSource:
+class StackOverflowSource(JsonSearchSource):
     """``GET /2.3/search/advanced``: the best-matching answered questions, by relevance."""
 
     kind = STACKOVERFLOW
+    url = API
 
     def __init__(
         self,
@@ -55,22 +52,20 @@ class StackOverflowSource:
     ) -> None:
         """Ask through ``http``; with ``key``, 10,000 requests a day instead of 300.
 
+        :param http: the shared client; each request carries the search's own time limit.
+        :param key: a Stack Apps key (not a secret, but never logged); ``None`` asks without one.
         :param quota_cooldown: rest after ``quota_remaining`` reaches 0 (the quota is daily).
         :param throttle_cooldown: rest after a throttle error that names no wait.
         :param clock: Unix seconds; tests pass a fake.
         """
-        self._http = http
+        super().__init__(http, throttle_cooldown=throttle_cooldown, clock=clock)
         self._key = key or None
         self._quota_cooldown = quota_cooldown
-        self._throttle_cooldown = throttle_cooldown
-        self._rest = Rest(clock)
         if self._key:
             _hide_keys_in_httpx_logs()
 
-    async def search(self, query: ResearchQuery, *, time_limit: float) -> list[Finding]:
-        """Up to five questions with an accepted answer; ``[]`` while resting or on trouble."""
-        if self._rest.resting(self.kind):
-            return []
+    def params(self, query: ResearchQuery) -> dict[str, str]:
+        """Answered questions by relevance; the key, when there is one, as ``key``."""
         params = {
             "q": query.text[:250],
             "site": "stackoverflow",
@@ -81,17 +76,14 @@ class StackOverflowSource:
         }
         if self._key:
             params["key"] = self._key
-        reply = await get_json(self._http, self.kind, API, params=params, time_limit=time_limit)
-        if reply is None:
-            return []
-        self._obey(reply)
-        items = items_of(reply.body, "items") if reply.status == 200 else None
-        if items is None:
-            say_unusable(self.kind, reply, _error_name(reply.body))
-            return []
-        return list(islice(filter(None, map(_finding, items)), MAX_RESULTS))
+        return params
 
-    def _obey(self, reply: Reply) -> None:
+    def findings(self, items: Sequence[Mapping[str, Any]]) -> Iterable[Finding | None]:
+        """Questions scored by votes and by having an accepted answer."""
+        return map(_finding, items)
+
+    def obey(self, reply: Reply) -> None:
+        """Rest for ``backoff``, a spent quota, or a throttle error (as long as it says)."""
         body = reply.body if isinstance(reply.body, dict) else {}
         backoff = body.get("backoff")
         if isinstance(backoff, int | float) and not isinstance(backoff, bool):
@@ -103,6 +95,11 @@ class StackOverflowSource:
         if reply.status in (429, 503) or body.get("error_name") == "throttle_violation":
             waited = _AVAILABLE_IN.search(text_of(body, "error_message"))
             self._rest.take(float(waited.group(1)) if waited else self._throttle_cooldown)
+
+    def detail(self, body: Any) -> str:
+        """The ``error_name`` of a Stack Exchange error body, e.g. ``throttle_violation``."""
+        name = text_of(body, "error_name") if isinstance(body, dict) else ""
+        return plain_text(name, limit=40)
 
 
 def _finding(item: Mapping[str, Any]) -> Finding | None:
@@ -129,11 +126,6 @@ def _finding(item: Mapping[str, Any]) -> Finding | None:
         published_at=parse_time(item.get("creation_date")),
         score=score,
     )
-
-
-def _error_name(body: Any) -> str:
-    name = text_of(body, "error_name") if isinstance(body, dict) else ""
-    return plain_text(name, limit=40)
 
 
 class _RedactKeys(logging.Filter):

@@ -7,30 +7,23 @@ URL, so no logged URL can show it.
 https://developers.google.com/youtube/v3/determine_quota_cost
 """
 
-import logging
 import re
 import time
-from collections.abc import Callable, Mapping
-from itertools import islice
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import httpx
 
+from adapters.research.source import JsonSearchSource
 from adapters.research.text import (
     MAX_RESULTS,
     Reply,
-    Rest,
-    get_json,
     items_of,
     parse_time,
     plain_text,
-    say_unusable,
-    seconds,
     text_of,
 )
 from domain.research import YOUTUBE, Finding, ResearchQuery
-
-log = logging.getLogger(__name__)
 
 API = "https://www.googleapis.com/youtube/v3/search"
 WATCH = "https://www.youtube.com/watch?v="
@@ -45,10 +38,11 @@ def until_pacific_midnight(now: float) -> float:
     return (local // DAY + 1) * DAY - local
 
 
-class YouTubeSource:
+class YouTubeSource(JsonSearchSource):
     """``GET /youtube/v3/search``: English videos for the query, safe search strict."""
 
     kind = YOUTUBE
+    url = API
 
     def __init__(
         self,
@@ -61,22 +55,21 @@ class YouTubeSource:
     ) -> None:
         """Ask through ``http`` with the API ``key``.
 
+        :param http: the shared client; each request carries the search's own time limit.
+        :param key: the YouTube Data API key, sent as the ``X-Goog-Api-Key`` header.
         :param quota_cooldown: rest after ``quotaExceeded``; ``None`` rests until the next
             midnight Pacific Time, when the daily quota resets.
         :param throttle_cooldown: rest after a 429 without ``retry-after``.
         :param clock: Unix seconds; tests pass a fake.
         """
-        self._http = http
-        self._headers = {"X-Goog-Api-Key": key}
+        super().__init__(
+            http, headers={"X-Goog-Api-Key": key}, throttle_cooldown=throttle_cooldown, clock=clock
+        )
         self._quota_cooldown = quota_cooldown
-        self._throttle_cooldown = throttle_cooldown
-        self._rest = Rest(clock)
 
-    async def search(self, query: ResearchQuery, *, time_limit: float) -> list[Finding]:
-        """Up to five videos in relevance order; ``[]`` while resting or on trouble."""
-        if self._rest.resting(self.kind):
-            return []
-        params = {
+    def params(self, query: ResearchQuery) -> dict[str, str]:
+        """Strictly safe English videos for the text, by relevance."""
+        return {
             "part": "snippet",
             "type": "video",
             "maxResults": str(MAX_RESULTS),
@@ -84,28 +77,22 @@ class YouTubeSource:
             "safeSearch": "strict",
             "relevanceLanguage": "en",
         }
-        reply = await get_json(
-            self._http, self.kind, API, params=params, headers=self._headers, time_limit=time_limit
-        )
-        if reply is None:
-            return []
-        self._obey(reply)
-        items = items_of(reply.body, "items") if reply.status == 200 else None
-        if items is None:
-            say_unusable(
-                self.kind, reply, f"({_reason(reply.body)})" if _reason(reply.body) else ""
-            )
-            return []
-        found = (_finding(item, rank) for rank, item in enumerate(items))
-        return list(islice(filter(None, found), MAX_RESULTS))
 
-    def _obey(self, reply: Reply) -> None:
+    def findings(self, items: Sequence[Mapping[str, Any]]) -> Iterable[Finding | None]:
+        """Videos scored by their rank in YouTube's own order."""
+        return (_finding(item, rank) for rank, item in enumerate(items))
+
+    def obey(self, reply: Reply) -> None:
+        """Rest until the quota resets after ``quotaExceeded``; after a 429 as every source does."""
         if reply.status == 403 and _reason(reply.body) in {"quotaExceeded", "dailyLimitExceeded"}:
             rest = self._quota_cooldown
             self._rest.take(rest if rest is not None else until_pacific_midnight(self._rest.now()))
-        elif reply.status == 429:
-            wait = seconds(reply.headers.get("retry-after"))
-            self._rest.take(wait if wait is not None else self._throttle_cooldown)
+        else:
+            super().obey(reply)
+
+    def detail(self, body: Any) -> str:
+        """The ``reason`` of a Google API error body, e.g. ``quotaExceeded``."""
+        return _reason(body)
 
 
 def _reason(body: Any) -> str:

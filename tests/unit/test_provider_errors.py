@@ -1,11 +1,19 @@
-"""HTTP answers of LLM hosts become the domain's provider errors, and say when to come back."""
+"""HTTP answers of LLM hosts and failures to reach them become the domain's provider errors."""
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
+from functools import partial
 
+import groq
+import httpx
 import pytest
+from google.genai import errors as genai_errors
 
 from adapters.llm import errors
-from adapters.llm.errors import for_status, retry_after
+from adapters.llm.errors import for_status, provider_errors, reply_shape, retry_after
+from adapters.llm.gemini import RAISED as GEMINI_RAISED
+from adapters.llm.groq import RAISED as GROQ_RAISED
 from domain.errors import (
     FinalError,
     ProviderRateLimited,
@@ -157,3 +165,105 @@ def test_message_names_the_provider_and_status_but_no_header_value(status: int):
 
     assert str(error) == f"groq answered HTTP {status}"
     assert SECRET not in repr(error)
+
+
+def _raised_in(block: Callable[[], AbstractContextManager[None]], error: Exception) -> Exception:
+    try:
+        with block():
+            raise error
+    except Exception as raised:  # whatever leaves the block is the answer
+        return raised
+    raise AssertionError("the block swallowed the error")
+
+
+REQUEST = httpx.Request("POST", f"https://llm.example/v1/chat?key={SECRET}")
+
+
+def _groq_status(status: int, headers: dict[str, str] | None = None) -> Exception:
+    response = httpx.Response(status, headers=headers, request=REQUEST)
+    return groq.APIStatusError(f"refused {SECRET}", response=response, body={"error": SECRET})
+
+
+GROQ = partial(provider_errors, "groq", 5, GROQ_RAISED)
+GEMINI = partial(provider_errors, "gemini", 5, GEMINI_RAISED)
+QWEN = partial(provider_errors, "qwen", 5)
+
+
+@pytest.mark.parametrize("status", [400, 401, 408, 429, 500])
+def test_an_sdk_status_error_is_mapped_like_the_status(status: int):
+    error = _raised_in(GROQ, _groq_status(status, {"retry-after": "7"}))
+
+    assert type(error) is type(for_status("groq", status))
+    assert str(error) == f"groq answered HTTP {status}"
+    assert error.__cause__ is None
+    assert error.__suppress_context__
+
+
+def test_an_sdk_rate_limit_keeps_its_retry_after():
+    error = _raised_in(GROQ, _groq_status(429, {"retry-after": "7"}))
+
+    assert isinstance(error, ProviderRateLimited)
+    assert error.retry_after == 7.0
+
+
+def test_a_google_error_reads_its_code_and_retry_info():
+    google_error = genai_errors.APIError(429, _google_retry_info("37s"))
+
+    error = _raised_in(GEMINI, google_error)
+
+    assert isinstance(error, ProviderRateLimited)
+    assert error.retry_after == 37.0
+    assert str(error) == "gemini answered HTTP 429"
+
+
+@pytest.mark.parametrize(
+    ("block", "failure"),
+    [
+        (GROQ, groq.APITimeoutError(REQUEST)),
+        (GEMINI, httpx.ReadTimeout("slow", request=REQUEST)),
+        (GEMINI, TimeoutError()),
+        (QWEN, httpx.ConnectTimeout("slow", request=REQUEST)),
+    ],
+    ids=["groq", "gemini-httpx", "gemini-plain", "httpx"],
+)
+def test_no_answer_in_time_is_a_timeout_naming_the_limit(block, failure: Exception):
+    error = _raised_in(block, failure)
+
+    assert type(error) is ProviderTimeout
+    assert str(error).endswith("did not answer in 5 s")
+
+
+@pytest.mark.parametrize(
+    ("block", "failure", "kind"),
+    [
+        (GROQ, groq.APIConnectionError(request=REQUEST), "APIConnectionError"),
+        (GEMINI, httpx.ConnectError(SECRET, request=REQUEST), "ConnectError"),
+        (QWEN, httpx.RemoteProtocolError(SECRET, request=REQUEST), "RemoteProtocolError"),
+    ],
+    ids=["groq", "gemini", "httpx"],
+)
+def test_no_connection_is_unavailable_naming_only_the_error_type(block, failure, kind: str):
+    error = _raised_in(block, failure)
+
+    assert type(error) is ProviderUnavailable
+    assert str(error).endswith(f"is unreachable: {kind}")
+    assert SECRET not in str(error)
+
+
+@pytest.mark.parametrize(
+    ("block", "failure"),
+    [(QWEN, RuntimeError("a bug")), (QWEN, _groq_status(500)), (GROQ, httpx.ReadTimeout("x"))],
+    ids=["not-a-client-error", "another-sdks-error", "wrapped-by-the-sdk-elsewhere"],
+)
+def test_failures_the_client_does_not_raise_pass_through(block, failure: Exception):
+    assert _raised_in(block, failure) is failure
+
+
+@pytest.mark.parametrize(
+    "failure", [ValueError("not json"), KeyError("choices"), IndexError(0), TypeError("None")]
+)
+def test_a_reply_of_unknown_shape_is_unavailable(failure: Exception):
+    error = _raised_in(partial(reply_shape, "qwen"), failure)
+
+    assert type(error) is ProviderUnavailable
+    assert str(error) == "qwen sent a response of unknown shape"
