@@ -1,17 +1,23 @@
-"""The Azure Functions entry point: builds the app and registers one blueprint per concern."""
+"""The Azure Functions entry point: validates the settings, registers one blueprint per concern.
+
+The host imports this module to index the functions, so a missing or invalid setting stops the
+app here, with one error naming each one (``functions/bootstrap.py``).
+"""
 
 import azure.functions as func
 
+from functions.bootstrap import start
 from functions.cors import bp as cors_bp
 from functions.docs import bp as docs_bp
-from functions.generation import bp as generation_bp
 from functions.health import bp as health_bp
+from functions.lesson_worker import bp as lesson_worker_bp
 from functions.lessons import bp as lessons_bp
 from functions.maintenance import bp as maintenance_bp
 from functions.modules import bp as modules_bp
 from functions.roadmaps import bp as roadmaps_bp
 from functions.webapp import bp as webapp_bp
 
+start()
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
 for blueprint in (
@@ -21,7 +27,7 @@ for blueprint in (
     modules_bp,
     docs_bp,
     cors_bp,
-    generation_bp,
+    lesson_worker_bp,
     maintenance_bp,
     webapp_bp,
 ):

@@ -3,7 +3,9 @@
 Two kinds of token, told apart by the header's ``alg`` before anything is verified:
 
 - ``HS256``: development tokens signed with ``AUTH_JWT_SECRET`` (``python -m devhost token``),
-  accepted only while a secret is configured and ``AUTH_DEV_TOKENS`` is on;
+  accepted only while development tokens are on (``Settings.dev_tokens``). They carry their own
+  issuer and audience (``DEV_ISSUER``, ``DEV_AUDIENCE``), never the identity provider's, so a
+  token signed with a leaked secret cannot pass for a production token;
 - ``RS256``: Microsoft Entra ID / B2C tokens, verified with the key their ``kid`` names in the
   ``AUTH_JWKS_URL`` key set (``adapters/jwks.py``), accepted only when that URL is configured.
 
@@ -21,12 +23,15 @@ import jwt
 from adapters.jwks import JwksCache, JwksUnavailable, UnknownKey
 from adapters.settings import Settings
 from domain.base import utcnow
+from domain.errors import IdentityProviderUnavailable, Unauthenticated
 
 log = logging.getLogger(__name__)
 
 DEV_ALGORITHM = "HS256"
 IDP_ALGORITHM = "RS256"
 _REQUIRED_CLAIMS = ["sub", "exp", "iat", "iss", "aud"]
+DEV_ISSUER = "skillsync-dev"
+DEV_AUDIENCE = "skillsync-dev"
 # The user id becomes a Cosmos partition key value; keep it short and printable.
 _MAX_SUBJECT = 128
 # Entra tokens are a few kilobytes; a header far larger is not worth parsing.
@@ -35,10 +40,6 @@ _MAX_KID = 256
 
 _REQUIRED = "a bearer token is required"
 _INVALID = "the token is not valid"
-
-
-class Unauthenticated(Exception):
-    """The request carries no valid bearer token. The message is safe to show the caller."""
 
 
 class DevTokensDisabled(RuntimeError):
@@ -50,8 +51,8 @@ class TokenVerifier:
 
     Args:
         secret: The HS256 development secret, or ``None`` to refuse HS256 tokens.
-        issuer: The required ``iss``.
-        audience: The required ``aud``.
+        issuer: The required ``iss`` of RS256 tokens (HS256 ones need ``DEV_ISSUER``).
+        audience: The required ``aud`` of RS256 tokens (HS256 ones need ``DEV_AUDIENCE``).
         jwks: The identity provider's keys, or ``None`` to refuse RS256 tokens.
         leeway_seconds: Clock skew allowed on ``exp``, ``nbf`` and ``iat``.
     """
@@ -60,12 +61,14 @@ class TokenVerifier:
         self,
         secret: str | None,
         *,
-        issuer: str,
-        audience: str,
+        issuer: str | None = None,
+        audience: str | None = None,
         jwks: JwksCache | None = None,
         leeway_seconds: int = 30,
     ) -> None:
         self._secret = secret
+        if jwks is not None and (not issuer or not audience):
+            raise ValueError("RS256 tokens need a required issuer and audience")
         self._issuer = issuer
         self._audience = audience
         self._jwks = jwks
@@ -76,14 +79,13 @@ class TokenVerifier:
         cls, settings: Settings, http: httpx.AsyncClient | None = None
     ) -> "TokenVerifier":
         """The verifier the settings describe; ``http`` fetches the JWKS, if one is configured."""
-        secret = settings.auth_jwt_secret if settings.auth_dev_tokens else None
         jwks = None
         if settings.auth_jwks_url is not None:
             if http is None:
                 raise ValueError("AUTH_JWKS_URL is set: an HTTP client is needed to fetch its keys")
             jwks = JwksCache(settings.auth_jwks_url, http)
         return cls(
-            secret.get_secret_value() if secret is not None else None,
+            dev_secret(settings),
             issuer=settings.auth_issuer,
             audience=settings.auth_audience,
             jwks=jwks,
@@ -117,20 +119,21 @@ class TokenVerifier:
                 return algorithm, await self._jwks.get(kid)
             except UnknownKey:
                 raise Unauthenticated(_INVALID) from None
-            except JwksUnavailable:
-                raise Unauthenticated(
-                    "the token cannot be checked now; try again shortly"
+            except JwksUnavailable as error:  # not the caller's fault: a 503 to retry
+                raise IdentityProviderUnavailable(
+                    f"the identity provider's keys are unavailable: {error}", retry_after=5
                 ) from None
         raise Unauthenticated(_INVALID)
 
     def _decode(self, token: str, key: str | jwt.PyJWK, algorithm: str) -> dict[str, Any]:
+        development = algorithm == DEV_ALGORITHM
         try:
             return jwt.decode(
                 token,
                 key,
                 algorithms=[algorithm],
-                issuer=self._issuer,
-                audience=self._audience,
+                issuer=DEV_ISSUER if development else self._issuer,
+                audience=DEV_AUDIENCE if development else self._audience,
                 leeway=self._leeway,
                 options={"require": _REQUIRED_CLAIMS, "enforce_minimum_key_length": True},
             )
@@ -151,13 +154,20 @@ class TokenVerifier:
         now = utcnow()
         claims = {
             "sub": user_id,
-            "iss": self._issuer,
-            "aud": self._audience,
+            "iss": DEV_ISSUER,
+            "aud": DEV_AUDIENCE,
             "iat": now,
             "nbf": now,
             "exp": now + lifetime,
         }
         return jwt.encode(claims, self._secret, algorithm=DEV_ALGORITHM)
+
+
+def dev_secret(settings: Settings) -> str | None:
+    """The HS256 secret while development tokens are on, else ``None``."""
+    if not settings.dev_tokens or settings.auth_jwt_secret is None:
+        return None
+    return settings.auth_jwt_secret.get_secret_value()
 
 
 def _subject(claims: dict[str, Any]) -> str:

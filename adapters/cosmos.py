@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.exceptions import ServiceRequestError, ServiceResponseError
 from azure.cosmos import PartitionKey
 from azure.cosmos import exceptions as cosmos_errors
@@ -19,7 +20,8 @@ PROGRESS = "progress"
 QUOTAS = "quotas"
 # Container name → partition key path. Every learner document lives in its user's partition, so
 # every read a learner makes is a single-partition operation; cached research is keyed by query.
-# infra/ declares the same containers.
+# In Azure, infra/app/cosmos.bicep declares them (tests/infra checks that both agree); locally,
+# devhost creates them from this table.
 CONTAINERS: dict[str, str] = {
     ROADMAPS: "/userId",
     LESSONS: "/userId",
@@ -34,11 +36,23 @@ DEFAULT_TTL: dict[str, int] = {RESEARCH_CACHE: -1, QUOTAS: -1}
 _TRANSIENT = {408, 429, 449, 500, 502, 503, 504}
 
 
-def create_cosmos_client(settings: Settings) -> CosmosClient:
-    """One async client per worker process; it pools connections and must be reused."""
+def create_cosmos_client(
+    settings: Settings, identity: AsyncTokenCredential | None = None
+) -> CosmosClient:
+    """One async client per worker; it pools connections and must be reused.
+
+    It signs requests with ``COSMOS_KEY`` when one is set (the local emulator), else with
+    ``identity`` (Entra ID: the account has local auth turned off in Azure).
+    """
+    if settings.cosmos_key is not None:
+        credential: str | AsyncTokenCredential = settings.cosmos_key.get_secret_value()
+    elif identity is not None:
+        credential = identity
+    else:
+        raise ValueError("COSMOS_KEY is not set: a token credential is needed")
     return CosmosClient(
         settings.cosmos_endpoint,
-        credential=settings.cosmos_key.get_secret_value(),
+        credential=credential,
         enable_endpoint_discovery=settings.cosmos_endpoint_discovery,
         timeout=settings.cosmos_timeout_seconds,
         connection_timeout=min(5.0, settings.cosmos_timeout_seconds),
@@ -46,7 +60,7 @@ def create_cosmos_client(settings: Settings) -> CosmosClient:
 
 
 async def ensure_schema(client: CosmosClient, database: str) -> DatabaseProxy:
-    """Create the database and containers if missing (development and tests; Azure uses infra/)."""
+    """Create the database and containers if missing: the local host only (Azure uses infra/)."""
     db = await client.create_database_if_not_exists(database)
     for name, key_path in CONTAINERS.items():
         await db.create_container_if_not_exists(

@@ -1,9 +1,13 @@
 """Azure Storage queues: the generation queue's name and the publisher that sends to it."""
 
+from typing import Any
+
+from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.exceptions import AzureError
 from azure.storage.queue import TextBase64DecodePolicy, TextBase64EncodePolicy
 from azure.storage.queue.aio import QueueClient
 
+from adapters.settings import Settings
 from domain.errors import StorageUnavailable
 from domain.ports import GenerationMessage
 
@@ -14,17 +18,37 @@ LESSON_GENERATION_POISON_QUEUE = f"{LESSON_GENERATION_QUEUE}-poison"
 STORAGE_CONNECTION_SETTING = "AzureWebJobsStorage"
 
 
-def create_queue_client(connection_string: str, queue_name: str) -> QueueClient:
-    """An async queue client whose messages are base64, as host.json ``messageEncoding`` expects."""
-    return QueueClient.from_connection_string(
-        connection_string,
-        queue_name,
-        message_encode_policy=TextBase64EncodePolicy(),
-        message_decode_policy=TextBase64DecodePolicy(),
-        connection_timeout=5,
-        read_timeout=10,
-        retry_total=3,
-    )
+def queue_service_url(settings: Settings) -> str | None:
+    """The queue endpoint of the identity-based connection, as the Functions host derives it."""
+    if settings.storage_queue_service_uri is not None:
+        return settings.storage_queue_service_uri
+    if settings.storage_account_name is not None:
+        return f"https://{settings.storage_account_name}.queue.core.windows.net"
+    return None
+
+
+def create_queue_client(
+    settings: Settings, queue_name: str, identity: AsyncTokenCredential | None = None
+) -> QueueClient:
+    """An async queue client whose messages are base64, as host.json ``messageEncoding`` expects.
+
+    The ``AzureWebJobsStorage`` connection string wins when set (as in the host); otherwise the
+    identity-based forms (``__queueServiceUri`` or ``__accountName``) with ``identity``.
+    """
+    options: dict[str, Any] = {
+        "message_encode_policy": TextBase64EncodePolicy(),
+        "message_decode_policy": TextBase64DecodePolicy(),
+        "connection_timeout": 5,
+        "read_timeout": 10,
+        "retry_total": 3,
+    }
+    if settings.storage_connection is not None:
+        connection = settings.storage_connection.get_secret_value()
+        return QueueClient.from_connection_string(connection, queue_name, **options)
+    url = queue_service_url(settings)
+    if url is None or identity is None:
+        raise ValueError("an identity-based queue connection needs an account and a credential")
+    return QueueClient(url, queue_name, credential=identity, **options)
 
 
 class StorageQueuePublisher:

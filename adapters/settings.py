@@ -1,26 +1,36 @@
 """Application settings, read once from the environment (``local.settings.json`` Values locally,
-App Settings in Azure) and validated at start-up."""
+App Settings in Azure) and validated when the app is imported, before any function runs.
+
+``load_settings()`` raises one ``SettingsError`` that names every missing or invalid setting and
+why, never its value. The rules between settings live in ``adapters/settings_rules.py``.
+"""
 
 import json
 from collections.abc import Mapping
-from functools import lru_cache
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
-from pydantic import (
-    Field,
-    SecretStr,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as PydanticSettingsError
 
+from adapters import settings_rules as rules
+from adapters.ncrontab import CronSchedule
+
 Seconds = Annotated[float, Field(gt=0, le=300)]
-LLM_PROVIDERS = ("groq", "gemini", "qwen", "offline")
+LLM_PROVIDERS = rules.LLM_PROVIDERS
 RESEARCH_SOURCES = ("docs", "stackoverflow", "github", "devto", "youtube")
 DASHSCOPE_COMPATIBLE_URL = "https://dashscope-intl.aliyuncs.com/compatible-mode/v1"
+# What a production deployment must set (infra/ sets each; the README's settings table marks them).
+PRODUCTION_SETTINGS = (
+    "COSMOS_ENDPOINT",
+    "AUTH_JWKS_URL",
+    "AUTH_ISSUER",
+    "AUTH_AUDIENCE",
+    "AUTH_DEV_TOKENS",
+    "CORS_ALLOWED_ORIGINS",
+    "SWEEP_SCHEDULE",
+    "REQUIRE_LLM_PROVIDER",
+)
 
 
 class SettingsError(RuntimeError):
@@ -32,12 +42,40 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False)
 
-    storage_connection: SecretStr = Field(
+    storage_connection: SecretStr | None = Field(
+        default=None,
         validation_alias="AzureWebJobsStorage",
-        description="Storage account connection string (also what the Functions host uses).",
+        description="Storage connection string (local development; Azure uses an identity).",
+    )
+    storage_account_name: str | None = Field(
+        default=None,
+        validation_alias="AzureWebJobsStorage__accountName",
+        pattern=r"^[a-z0-9]{3,24}$",
+        description="Storage account reached with an identity (as the Functions host reads it).",
+    )
+    storage_queue_service_uri: str | None = Field(
+        default=None,
+        validation_alias="AzureWebJobsStorage__queueServiceUri",
+        pattern=r"^https?://",
+        description="Queue endpoint reached with an identity, instead of the account name.",
+    )
+    storage_credential: str | None = Field(
+        default=None,
+        validation_alias="AzureWebJobsStorage__credential",
+        description="'managedidentity' in Azure; unset to use the developer's login locally.",
+    )
+    storage_client_id: str | None = Field(
+        default=None,
+        validation_alias="AzureWebJobsStorage__clientId",
+        description="Client id of the user-assigned identity the host's storage uses.",
+    )
+    azure_client_id: str | None = Field(
+        default=None, description="Client id of the user-assigned identity the app signs in as."
     )
     cosmos_endpoint: str = Field(pattern=r"^https?://", description="Cosmos DB account endpoint.")
-    cosmos_key: SecretStr = Field(description="Cosmos DB account key.")
+    cosmos_key: SecretStr | None = Field(
+        default=None, description="Cosmos DB key (local emulator); unset to use an identity."
+    )
     cosmos_database: str = "skillsync"
     cosmos_endpoint_discovery: bool = Field(
         default=True,
@@ -47,22 +85,23 @@ class Settings(BaseSettings):
     auth_jwt_secret: Annotated[SecretStr, Field(min_length=32)] | None = Field(
         default=None, description="HS256 signing secret for development tokens."
     )
-    auth_dev_tokens: bool = Field(
-        default=None,  # filled in by _dev_tokens_by_default
-        validate_default=True,
-        description="Accept HS256 development tokens; by default whenever AUTH_JWT_SECRET is set.",
+    auth_dev_tokens: bool | None = Field(
+        default=None,
+        description="Accept development tokens (default: with a secret and no AUTH_JWKS_URL).",
     )
     auth_jwks_url: str | None = Field(
         default=None,
         # Keys fetched over plain HTTP could be swapped on the way: HTTPS, or this machine.
         pattern=r"^(https://|http://(localhost|127\.0\.0\.1)(:\d+)?/)",
-        validate_default=True,
         description="Key set (JWKS) of the identity provider whose RS256 tokens are accepted.",
     )
-    auth_issuer: str = "skillsync-dev"
-    auth_audience: str = "skillsync-api"
+    auth_issuer: str | None = Field(default=None, description="Required `iss` of RS256 tokens.")
+    auth_audience: str | None = Field(default=None, description="Required `aud` of RS256 tokens.")
     llm_providers: str = Field(
         default=",".join(LLM_PROVIDERS), description="Providers to try, in order, comma-separated."
+    )
+    require_llm_provider: bool = Field(
+        default=False, description="Refuse to start unless a network LLM provider has a key."
     )
     groq_api_key: SecretStr | None = None
     groq_model: str = "llama-3.3-70b-versatile"
@@ -96,6 +135,9 @@ class Settings(BaseSettings):
     generation_lease_seconds: Annotated[float, Field(ge=1, le=3_600)] = 180.0
     stuck_queued_seconds: Annotated[float, Field(ge=1, le=86_400)] = 600.0
     max_requeues: int = Field(default=3, ge=0, le=20)
+    sweep_schedule: str = Field(
+        description="NCRONTAB schedule of the sweeper (the timer's %SWEEP_SCHEDULE% binding)."
+    )
     http_deadline_seconds: Seconds = 20.0
     cors_allowed_origins: str = Field(
         default="", description="Origins allowed to call the API from a browser, comma-separated."
@@ -107,7 +149,24 @@ class Settings(BaseSettings):
     health_timeout_seconds: Seconds = 3.0
     log_level: str = "INFO"
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _resolved(cls, value: object) -> object:
+        if isinstance(value, str) and value.lstrip().startswith(rules.KEY_VAULT_REFERENCE):
+            raise ValueError(
+                "is an unresolved Key Vault reference: grant the app's identity Key Vault Secrets "
+                "User and check that the secret exists"
+            )
+        return value
+
     @field_validator(
+        "storage_connection",
+        "storage_account_name",
+        "storage_queue_service_uri",
+        "storage_credential",
+        "storage_client_id",
+        "azure_client_id",
+        "cosmos_key",
         "groq_api_key",
         "gemini_api_key",
         "qwen_api_key",
@@ -117,44 +176,25 @@ class Settings(BaseSettings):
         "groq_base_url",
         "gemini_base_url",
         "auth_jwt_secret",
+        "auth_dev_tokens",
         "auth_jwks_url",
+        "auth_issuer",
+        "auth_audience",
         mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("auth_dev_tokens", mode="before")
-    @classmethod
-    def _dev_tokens_by_default(cls, value: object, info: ValidationInfo) -> object:
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return info.data.get("auth_jwt_secret") is not None
-        return value
-
-    @field_validator("auth_jwks_url")
-    @classmethod
-    def _some_token_accepted(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if "auth_jwt_secret" not in info.data or "auth_dev_tokens" not in info.data:
-            return value  # already reported as invalid
-        if info.data["auth_dev_tokens"] and info.data["auth_jwt_secret"] is None:
-            raise ValueError("AUTH_DEV_TOKENS is on but AUTH_JWT_SECRET is not set")
-        if value is None and not info.data["auth_dev_tokens"]:
-            raise ValueError(
-                "no token could be verified: set AUTH_JWKS_URL (Entra ID tokens), or "
-                "AUTH_JWT_SECRET with AUTH_DEV_TOKENS on (development tokens)"
-            )
-        return value
-
     @field_validator("llm_providers")
     @classmethod
     def _known_providers(cls, value: str) -> str:
-        names = [name.strip().lower() for name in value.split(",") if name.strip()]
-        unknown = sorted(set(names) - set(LLM_PROVIDERS))
-        if not names or unknown or len(set(names)) != len(names):
-            raise ValueError(
-                f"must list some of {', '.join(LLM_PROVIDERS)} once each (unknown: {unknown})"
-            )
-        return ",".join(names)
+        return rules.names_from(value, LLM_PROVIDERS, allow_none=False)
+
+    @field_validator("research_sources")
+    @classmethod
+    def _known_sources(cls, value: str) -> str:
+        return rules.names_from(value, RESEARCH_SOURCES, allow_none=True)
 
     @field_validator("research_docs", mode="before")
     @classmethod
@@ -168,18 +208,27 @@ class Settings(BaseSettings):
                 'must be a JSON object, e.g. {"htmx": "https://htmx.org/docs/"}'
             ) from None
 
-    @field_validator("research_sources")
+    @field_validator("sweep_schedule")
     @classmethod
-    def _known_sources(cls, value: str) -> str:
-        names = [name.strip().lower() for name in value.split(",") if name.strip()]
-        if names == ["none"]:
-            return ""
-        unknown = sorted(set(names) - set(RESEARCH_SOURCES))
-        if unknown or len(set(names)) != len(names):
-            raise ValueError(
-                f"must list some of {', '.join(RESEARCH_SOURCES)} once each (unknown: {unknown})"
-            )
-        return ",".join(names)
+    def _ncrontab(cls, value: str) -> str:
+        CronSchedule(value)  # raises ValueError naming what is wrong
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        problems = [
+            *rules.storage_problems(self),
+            *rules.auth_problems(self),
+            *rules.provider_problems(self),
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def dev_tokens(self) -> bool:
+        """Whether development (HS256) tokens are accepted: see ``settings_rules.dev_tokens_on``."""
+        return rules.dev_tokens_on(self)
 
     def research_plan(self) -> tuple[list[str], dict[str, str]]:
         """The research sources to ask, and those skipped with the reason why."""
@@ -191,40 +240,48 @@ class Settings(BaseSettings):
                 used.append(name)
         return used, skipped
 
-    @model_validator(mode="after")
-    def _some_provider_usable(self) -> Self:
-        used, skipped = self.llm_chain()
-        if not used:
-            raise ValueError(
-                f"no LLM provider is usable ({'; '.join(skipped.values())}): "
-                "set an API key or add offline to LLM_PROVIDERS"
-            )
-        return self
-
     def llm_chain(self) -> tuple[list[str], dict[str, str]]:
         """The providers to use, in order, and those skipped with the reason why."""
-        used, skipped = [], {}
-        for name in self.llm_providers.split(","):
-            if name != "offline" and getattr(self, f"{name}_api_key") is None:
-                skipped[name] = f"{name.upper()}_API_KEY is not set"
-            else:
-                used.append(name)
-        return used, skipped
+        return rules.llm_chain(self)
 
 
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """The process's settings, validated on first use; ``SettingsError`` names bad values."""
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from ``environ`` (default: the process environment), or one ``SettingsError``."""
     try:
-        return Settings()  # values come from the environment
+        if environ is None:
+            return Settings()  # values come from the environment
+        return settings_from(environ)
     except ValidationError as error:
-        problems = ", ".join(
-            f"{'.'.join(str(p) for p in item['loc']) or 'settings'} ({item['msg']})"
-            for item in error.errors()
-        )
+        problems = "; ".join(_describe(item) for item in error.errors(include_input=False))
         raise SettingsError(f"invalid or missing settings: {problems}") from None
     except PydanticSettingsError as error:  # a value its source could not decode
         raise SettingsError(f"invalid settings: {error}") from None
+
+
+def _describe(item: Any) -> str:
+    """``NAME: why`` for one validation error; the message never includes the value."""
+    message = str(item["msg"]).removeprefix("Value error, ")
+    if not item["loc"]:
+        return message  # a rule between settings names its settings itself
+    name = _env_name(str(item["loc"][0])) + "".join(f".{part}" for part in item["loc"][1:])
+    return f"{name}: {message}"
+
+
+def _env_name(loc: str) -> str:
+    field = Settings.model_fields.get(loc)
+    if field is None:  # already an alias, e.g. AzureWebJobsStorage
+        return loc
+    return str(field.validation_alias) if field.validation_alias else loc.upper()
+
+
+class _Given(Settings):
+    """Settings read from the values given to it alone, never from the environment."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: Any, *_others: Any, **_named: Any
+    ) -> tuple[Any, ...]:
+        return (init_settings,)
 
 
 def settings_from(values: Mapping[str, str]) -> Settings:
@@ -234,6 +291,10 @@ def settings_from(values: Mapping[str, str]) -> Settings:
         for field in Settings.model_fields.values()
         if field.validation_alias
     }
-    return Settings.model_validate(
-        {aliases.get(k.lower(), k.lower()): v for k, v in values.items()}
-    )
+    given: dict[str, Any] = {aliases.get(k.lower(), k.lower()): v for k, v in values.items()}
+    return _Given(**given)
+
+
+def env_names() -> dict[str, str]:
+    """Every setting's environment variable name, by field name (docs and infra checks)."""
+    return {name: _env_name(name) for name in Settings.model_fields}

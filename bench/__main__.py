@@ -32,7 +32,12 @@ ROUNDS = 15
 
 def _settings(ports: Ports) -> Settings:
     return settings_from(
-        {**ports.settings(), "AUTH_JWT_SECRET": "b" * 48, "COSMOS_DATABASE": "bench"}
+        {
+            **ports.settings(),
+            "AUTH_JWT_SECRET": "b" * 48,
+            "COSMOS_DATABASE": "bench",
+            "SWEEP_SCHEDULE": "0 */1 * * * *",
+        }
     )
 
 

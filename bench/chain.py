@@ -33,6 +33,7 @@ async def _lessons(server: FakeLlmServer, shared: bool) -> tuple[float, int]:
         {
             "AzureWebJobsStorage": "UseDevelopmentStorage=true",
             "COSMOS_ENDPOINT": "http://127.0.0.1:1",
+            "SWEEP_SCHEDULE": "0 */1 * * * *",
             "COSMOS_KEY": "k",
             "AUTH_JWT_SECRET": "b" * 40,
             "LLM_PROVIDERS": "groq,gemini,offline",

@@ -34,10 +34,10 @@ def _configure_logging(level: str) -> None:
 
 
 def _settings() -> "Settings":
-    from adapters.settings import SettingsError, get_settings
+    from adapters.settings import SettingsError, load_settings
 
     try:
-        return get_settings()
+        return load_settings()
     except SettingsError as error:
         sys.exit(f"devhost: {error}")
 
@@ -119,14 +119,13 @@ def cmd_stack(_: argparse.Namespace) -> None:
 
 def cmd_token(args: argparse.Namespace) -> None:
     """Print a development token whose subject is USER_ID."""
-    from adapters.auth import DevTokensDisabled, TokenVerifier
+    from adapters.auth import DevTokensDisabled, TokenVerifier, dev_secret
     from devhost import localsettings
 
     localsettings.apply(PROJECT_DIR)
     # Issuing needs only the development secret, never the identity provider's key set.
-    settings = _settings().model_copy(update={"auth_jwks_url": None})
     try:
-        token = TokenVerifier.from_settings(settings).issue(
+        token = TokenVerifier(dev_secret(_settings())).issue(
             args.user_id, lifetime=timedelta(hours=args.hours)
         )
     except DevTokensDisabled as error:

@@ -13,17 +13,21 @@ GENERATED = ("AUTH_JWT_SECRET",)
 
 
 def ensure(project_dir: Path) -> Path:
-    """The settings file, created from the example (with fresh secrets) if it does not exist."""
+    """The settings file, created from the example if it does not exist; a development secret
+    left empty (a fresh copy of the example) is generated, never refused."""
     path = project_dir / SETTINGS_FILE
-    if path.exists():
+    created = not path.exists()
+    data = json.loads((project_dir / (EXAMPLE_FILE if created else SETTINGS_FILE)).read_text())
+    values = data.setdefault("Values", {})
+    missing = [name for name in GENERATED if not str(values.get(name) or "").strip()]
+    if not created and not missing:
         return path
-    data = json.loads((project_dir / EXAMPLE_FILE).read_text())
-    for name in GENERATED:
-        if not data["Values"].get(name):
-            data["Values"][name] = secrets.token_urlsafe(48)
+    for name in missing:
+        values[name] = secrets.token_urlsafe(48)
     path.write_text(json.dumps(data, indent=2) + "\n")
     path.chmod(0o600)
-    print(f"devhost: created {SETTINGS_FILE} from {EXAMPLE_FILE} (with a new development secret)")
+    what = f"created {SETTINGS_FILE} from {EXAMPLE_FILE}" if created else f"updated {SETTINGS_FILE}"
+    print(f"devhost: {what} (with a new development secret)")
     return path
 
 

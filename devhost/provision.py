@@ -23,6 +23,8 @@ async def provision(settings: Settings, queues: list[str]) -> None:
     """Create the database, containers and queues if they are missing."""
     async with create_cosmos_client(settings) as cosmos:
         await ensure_schema(cosmos, settings.cosmos_database)
+    if settings.storage_connection is None:  # the emulators are reached with their dev keys
+        raise RuntimeError("the local host needs AzureWebJobsStorage (a connection string)")
     connection = settings.storage_connection.get_secret_value()
     async with QueueServiceClient.from_connection_string(connection) as service:
         for name in queues:

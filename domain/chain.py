@@ -28,6 +28,8 @@ from pydantic import BaseModel
 
 from domain.errors import (
     ContentRejected,
+    NoProviderSucceeded,
+    NoValidAnswer,
     ProviderRateLimited,
     ProviderRejected,
     ProviderTimeout,
@@ -103,24 +105,6 @@ class ChainPolicy:
     rate_limit_rest: float = 30.0  # a 429 that names no Retry-After
     auth_rest: float = 3600.0
     retry_jitter: tuple[float, float] = (0.2, 1.0)
-
-
-class NoProviderSucceeded(ProviderUnavailable):
-    """Every provider failed in a way that may pass; try the whole chain again later."""
-
-    def __init__(
-        self, message: str, attempts: list[ProviderAttempt], retry_after: float | None
-    ) -> None:
-        super().__init__(message, retry_after=retry_after)
-        self.attempts = attempts
-
-
-class NoValidAnswer(ContentRejected):
-    """Every provider answered, and none with usable content: refused (4xx) or invalid JSON."""
-
-    def __init__(self, message: str, attempts: list[ProviderAttempt]) -> None:
-        super().__init__(message)
-        self.attempts = attempts
 
 
 class ProviderChain:

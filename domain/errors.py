@@ -1,23 +1,34 @@
-"""The one error tree of the application.
+"""The one error tree of the application: every error raised to a trigger is one of these.
 
-    SkillSyncError
-    ├── FinalError                 retrying the same work cannot help
-    │   ├── NotFound               no such resource for this user
-    │   ├── IllegalTransition      the state machine refuses a status change
-    │   ├── ContentRejected        generated content failed validation
-    │   ├── ProviderRejected       a provider refused the request (4xx); ``auth`` for 401/403/404
-    │   └── InvalidMessage         a queue message we cannot read
-    ├── QuotaExceeded              the learner asked for more than their allowance (429)
-    └── RetryableError             the same work may succeed later
-        ├── StorageUnavailable     Cosmos DB or the queue timed out, throttled or is down
-        ├── ProviderUnavailable    an LLM provider failed (5xx, connection) and may recover
-        │   ├── ProviderTimeout    it did not answer within the attempt's time
-        │   └── ProviderRateLimited  429; ``retry_after`` says when to come back, if known
-        └── ConcurrencyConflict    someone else changed the document first (etag mismatch)
+    SkillSyncError                       HTTP
+    ├── FinalError                              retrying the same work cannot help
+    │   ├── MalformedRequest             400    the body is not JSON
+    │   ├── Unauthenticated              401    no valid bearer token
+    │   ├── NotFound                     404    no such resource for this user
+    │   ├── IllegalTransition            409    the state machine refuses a status change
+    │   ├── RequestTooLarge              413    the body is over the limit
+    │   ├── InvalidRequest               422    fields are invalid; ``errors`` names each
+    │   ├── ContentRejected              502    generated content failed validation
+    │   │   └── NoValidAnswer            502    every provider answered, none validly
+    │   └── ProviderRejected             502    a provider refused the request (4xx)
+    ├── QuotaExceeded                    429    the learner's allowance is used up for now
+    └── RetryableError                   503    the same work may succeed later (Retry-After)
+        ├── StorageUnavailable                  Cosmos DB or the queue timed out, throttled, down
+        ├── IdentityProviderUnavailable         the token's signing keys cannot be fetched now
+        ├── ConcurrencyConflict                 someone else changed the document first
+        └── ProviderUnavailable                 an LLM provider failed (5xx, connection)
+            ├── ProviderTimeout                 it did not answer within the attempt's time
+            ├── ProviderRateLimited             429; ``retry_after`` says when, if known
+            └── NoProviderSucceeded             every provider failed or was resting
 
-HTTP functions map FinalError to 4xx and RetryableError to 503; the queue handler records a
-FinalError on the lesson and raises a RetryableError so the queue redelivers the message.
+HTTP functions answer with the status in ``HTTP_STATUS`` (the nearest class listed wins); the
+queue handler records a FinalError on the lesson and raises a RetryableError so the queue
+redelivers the message. Messages of errors below ``FinalError`` and of ``QuotaExceeded`` are safe
+to show a caller; retryable errors are answered with a generic text and logged.
 """
+
+from collections.abc import Sequence
+from typing import Any
 
 
 class SkillSyncError(Exception):
@@ -46,6 +57,26 @@ class QuotaExceeded(SkillSyncError):
         self.retry_after = retry_after
 
 
+class MalformedRequest(FinalError):
+    """The request body is not readable JSON."""
+
+
+class RequestTooLarge(FinalError):
+    """The request body is larger than the limit."""
+
+
+class InvalidRequest(FinalError):
+    """Fields of a request are invalid; ``errors`` holds ``{field, message}`` for each."""
+
+    def __init__(self, message: str, errors: Sequence[dict[str, Any]] = ()) -> None:
+        super().__init__(message)
+        self.errors = list(errors)
+
+
+class Unauthenticated(FinalError):
+    """The request carries no valid bearer token. The message is safe to show the caller."""
+
+
 class NotFound(FinalError):
     """The resource does not exist, or belongs to another user (we do not tell which)."""
 
@@ -68,30 +99,6 @@ class ContentRejected(FinalError):
     """A provider's output is not a valid lesson (after any repair)."""
 
 
-class InvalidMessage(FinalError):
-    """A queue message is not a readable generation request."""
-
-
-class StorageUnavailable(RetryableError):
-    """Our own storage (Cosmos DB, Storage queues) failed in a way that may pass."""
-
-
-class ProviderUnavailable(RetryableError):
-    """An LLM provider failed in a way that may pass."""
-
-
-class ConcurrencyConflict(RetryableError):
-    """A conditional write lost a race: the stored document changed since it was read."""
-
-
-class ProviderTimeout(ProviderUnavailable):
-    """A provider did not answer within the time given to the attempt."""
-
-
-class ProviderRateLimited(ProviderUnavailable):
-    """A provider answered 429; ``retry_after`` (seconds) is when to try it again, if it said."""
-
-
 class ProviderRejected(FinalError):
     """A provider refused the request itself. ``auth`` marks a configuration problem.
 
@@ -103,3 +110,71 @@ class ProviderRejected(FinalError):
         super().__init__(message)
         self.status = status
         self.auth = auth
+
+
+class StorageUnavailable(RetryableError):
+    """Our own storage (Cosmos DB, Storage queues) failed in a way that may pass."""
+
+
+class IdentityProviderUnavailable(RetryableError):
+    """The identity provider's keys could not be fetched, so no token can be checked now."""
+
+
+class ConcurrencyConflict(RetryableError):
+    """A conditional write lost a race: the stored document changed since it was read."""
+
+
+class ProviderUnavailable(RetryableError):
+    """An LLM provider failed in a way that may pass."""
+
+
+class ProviderTimeout(ProviderUnavailable):
+    """A provider did not answer within the time given to the attempt."""
+
+
+class ProviderRateLimited(ProviderUnavailable):
+    """A provider answered 429; ``retry_after`` (seconds) is when to try it again, if it said."""
+
+
+class NoProviderSucceeded(ProviderUnavailable):
+    """Every provider failed, timed out or was resting; the work may succeed later.
+
+    ``attempts`` is the chain's trail (``ProviderAttempt`` records).
+    """
+
+    def __init__(
+        self, message: str, attempts: Sequence[Any], *, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.attempts = list(attempts)
+
+
+class NoValidAnswer(ContentRejected):
+    """Providers answered, but none with valid content even after a repair request."""
+
+    def __init__(self, message: str, attempts: Sequence[Any]) -> None:
+        super().__init__(message)
+        self.attempts = list(attempts)
+
+
+# The HTTP status of each kind of error; a class not listed takes its nearest listed ancestor's.
+HTTP_STATUS: dict[type[SkillSyncError], int] = {
+    MalformedRequest: 400,
+    Unauthenticated: 401,
+    NotFound: 404,
+    IllegalTransition: 409,
+    RequestTooLarge: 413,
+    InvalidRequest: 422,
+    QuotaExceeded: 429,
+    ContentRejected: 502,
+    ProviderRejected: 502,
+    RetryableError: 503,
+}
+
+
+def http_status(error: SkillSyncError) -> int:
+    """The status an HTTP function answers ``error`` with (500 for the bare base class)."""
+    for kind in type(error).__mro__:
+        if kind in HTTP_STATUS:
+            return HTTP_STATUS[kind]
+    return 500

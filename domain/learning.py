@@ -5,8 +5,8 @@ import logging
 
 from domain.base import utcnow
 from domain.errors import NotFound, QuotaExceeded, SkillSyncError
-from domain.generation import GenerationRequests, wants_queue
 from domain.lesson import GenerationStatus, Lesson
+from domain.lesson_requests import LessonRequests, wants_queue
 from domain.ports import LessonRepository, ProgressRepository
 from domain.progress import LearnerProgress, ProgressUpdate
 from domain.views import LessonSummary, LessonView, ModuleLessons, ProgressView
@@ -21,7 +21,7 @@ class LearnerService:
         self,
         lessons: LessonRepository,
         progress: ProgressRepository,
-        generation: GenerationRequests,
+        generation: LessonRequests,
         *,
         prefetch_on_view: bool,
     ) -> None:

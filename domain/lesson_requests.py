@@ -7,16 +7,11 @@ from collections.abc import Sequence
 from domain.base import utcnow
 from domain.errors import ConcurrencyConflict, SkillSyncError, StorageUnavailable
 from domain.lesson import IN_FLIGHT, GenerationStatus, Lesson
-from domain.ports import GenerationMessage, GenerationQueue, LessonRepository, Quota
+from domain.ports import Allowance, GenerationMessage, GenerationQueue, LessonRepository, Quota
 
 log = logging.getLogger(__name__)
 
 _SAVE_ATTEMPTS = 3
-
-
-# Kinds of allowance a learner spends (see ``Quota``).
-LESSONS = "lessons"
-ROADMAPS = "roadmaps"
 
 
 def wants_queue(lesson: Lesson, *, force: bool = False) -> bool:
@@ -26,7 +21,7 @@ def wants_queue(lesson: Lesson, *, force: bool = False) -> bool:
     return force or lesson.status is not GenerationStatus.COMPLETED
 
 
-class GenerationRequests:
+class LessonRequests:
     """The learner's side of generation: queue a lesson at most once while it is in flight."""
 
     def __init__(
@@ -98,7 +93,7 @@ class GenerationRequests:
 
     async def _charge(self, user_id: str, count: int) -> int:
         if count and self._quota is not None:
-            await self._quota.take(user_id, LESSONS, count)
+            await self._quota.take(user_id, Allowance.LESSONS, count)
             return count
         return 0
 
@@ -106,7 +101,7 @@ class GenerationRequests:
         if count <= 0 or self._quota is None:
             return
         try:
-            await self._quota.refund(user_id, LESSONS, count)
+            await self._quota.refund(user_id, Allowance.LESSONS, count)
         except SkillSyncError as error:  # the learner loses a unit; the request's error matters
             log.warning("could not give back %d lessons to %s: %s", count, user_id, error)
 

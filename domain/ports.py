@@ -80,14 +80,21 @@ class ProgressRepository(Protocol):
         ...
 
 
+class Allowance(StrEnum):
+    """The kinds of allowance a learner spends (see ``Quota``)."""
+
+    LESSONS = "lessons"  # lessons queued for writing, per hour
+    ROADMAPS = "roadmaps"  # roadmaps planned, per day
+
+
 class Quota(Protocol):
     """Per-user allowances, shared by every instance (kept in storage, not in memory)."""
 
-    async def take(self, user_id: str, kind: str, count: int = 1) -> None:
+    async def take(self, user_id: str, kind: Allowance, count: int = 1) -> None:
         """Spend ``count``; ``QuotaExceeded`` (and nothing spent) when too few are left."""
         ...
 
-    async def refund(self, user_id: str, kind: str, count: int = 1) -> None:
+    async def refund(self, user_id: str, kind: Allowance, count: int = 1) -> None:
         """Give back ``count`` spent on a request that ended up doing nothing."""
         ...
 

@@ -2,9 +2,10 @@
 
 import asyncio
 
-from domain.generation import ROADMAPS, GenerationRequests
 from domain.lesson import Lesson
+from domain.lesson_requests import LessonRequests
 from domain.ports import (
+    Allowance,
     LessonRepository,
     LlmChain,
     ProgressRepository,
@@ -28,7 +29,7 @@ class RoadmapService:
         roadmaps: RoadmapRepository,
         lessons: LessonRepository,
         planner: LlmChain,
-        generation: GenerationRequests,
+        generation: LessonRequests,
         *,
         planning_budget: float,
         progress: ProgressRepository | None = None,
@@ -48,12 +49,12 @@ class RoadmapService:
         Spends one of the learner's roadmaps (checked before any planning or writing).
         """
         if self._quota is not None:
-            await self._quota.take(user_id, ROADMAPS)
+            await self._quota.take(user_id, Allowance.ROADMAPS)
         try:
             return await self._create(user_id, request)
         except Exception:
             if self._quota is not None:  # nothing was created: the roadmap is not spent
-                await self._quota.refund(user_id, ROADMAPS)
+                await self._quota.refund(user_id, Allowance.ROADMAPS)
             raise
 
     async def _create(self, user_id: str, request: CreateRoadmapRequest) -> RoadmapView:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from domain.errors import ConcurrencyConflict, NotFound, StorageUnavailable
-from domain.generation import message_for
+from domain.lesson_requests import message_for
 from domain.ports import GenerationQueue, LessonRepository
 
 log = logging.getLogger(__name__)

@@ -1,18 +1,31 @@
-"""The composition root: settings, clients, repositories and services, built once per worker.
+"""The composition root: validated settings in, a typed ``Services`` out, built in one place.
 
-The Python worker runs every async function on one event loop, and the async Azure clients belong
-to the loop they were first used on, so the services are built once per loop and then reused.
+- ``start()`` runs when ``function_app`` is imported (what the Functions host does to index the
+  functions): it validates every setting and raises one ``SettingsError`` naming each problem.
+- ``current_services()`` is the one accessor triggers use. The async Azure and httpx clients belong
+  to the event loop they first ran on, so services are built once per loop (the Python worker
+  runs every async function on one loop) and reused for the worker's life.
+- Provider cooldowns belong to the process (``Application``): one invocation's 429 spares the
+  next one the call. Provider SDKs and research sources are imported on first use, so a worker
+  that only serves reads never loads them (``tests/integration/test_cold_start.py``).
+- Tests and tools substitute services through ``serving(services)``: the same accessor then
+  answers with a ``Services`` they built (from fakes, say) inside the block.
 """
 
 import asyncio
+import logging
 import os
 import socket
 import uuid
 import weakref
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import httpx
-from azure.cosmos.aio import CosmosClient, DatabaseProxy
+from azure.cosmos.aio import ContainerProxy
+from pydantic import BaseModel
 
 from adapters.auth import TokenVerifier
 from adapters.cosmos import (
@@ -24,84 +37,102 @@ from adapters.cosmos import (
     create_cosmos_client,
 )
 from adapters.cosmos_repository import CosmosLessonRepository, CosmosRoadmapRepository
+from adapters.identity import create_credential, needs_identity
 from adapters.jwks import create_jwks_client
 from adapters.progress_repository import CosmosProgressRepository
 from adapters.queue import LESSON_GENERATION_QUEUE, StorageQueuePublisher, create_queue_client
 from adapters.quota import CosmosQuota
-from adapters.settings import Settings, get_settings
-from domain.generation import LESSONS as LESSON_QUOTA
-from domain.generation import ROADMAPS as ROADMAP_QUOTA
-from domain.generation import GenerationRequests
+from adapters.settings import Settings, load_settings
+from adapters.settings_rules import NETWORK_PROVIDERS
+from domain.chain import Cooldowns
 from domain.learning import LearnerService
-from domain.roadmaps import RoadmapService
+from domain.lesson_requests import LessonRequests
+from domain.lesson_writer import LessonWriter
+from domain.ports import Allowance, Generated, LessonBrief, RoadmapBrief, TaskKind
+from domain.research import Digest, ResearchQuery
+from domain.roadmap_service import RoadmapService
 from domain.sweeper import Sweeper
-from domain.writer import LessonWriter
-from functions.lazy import WritingTools
+
+if TYPE_CHECKING:
+    from domain.chain import ProviderChain
+    from domain.research import Researcher
+
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+
+log = logging.getLogger(__name__)
 
 # This worker's name in the leases it takes: host, process and a random part (pids recur).
 WORKER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
+Probe = Callable[[], Awaitable[object]]
+Closer = Callable[[], Awaitable[None]]
+
 
 @dataclass(frozen=True)
 class Services:
-    """Everything a trigger needs, wired together."""
+    """Everything a trigger needs, wired together.
+
+    ``probes`` maps each backing service to a call that raises unless it answers (``/api/health``);
+    ``closers`` close the clients the services own, in order.
+    """
 
     settings: Settings
     verifier: TokenVerifier
-    jwks_http: httpx.AsyncClient | None
-    cosmos: CosmosClient
-    database: DatabaseProxy
-    publisher: StorageQueuePublisher
-    lessons: CosmosLessonRepository
-    generation: GenerationRequests
+    generation: LessonRequests
     roadmaps: RoadmapService
     learner: LearnerService
     writer: LessonWriter
     sweeper: Sweeper
-    tools: WritingTools
+    cooldowns: Cooldowns
+    probes: Mapping[str, Probe] = field(default_factory=dict)
+    closers: tuple[Closer, ...] = ()
 
     async def aclose(self) -> None:
         """Close the clients (tests and tools; a worker keeps them for its whole life)."""
-        await self.publisher.close()
-        await self.cosmos.close()
-        await self.tools.aclose()
-        if self.jwks_http is not None:
-            await self.jwks_http.aclose()
+        for close in self.closers:
+            await close()
 
 
-def build_services(settings: Settings) -> Services:
-    """Wire the application from settings. Creates clients but opens no connection yet."""
-    cosmos = create_cosmos_client(settings)
+Builder = Callable[[Settings, Cooldowns], Services]
+
+
+def build_services(settings: Settings, cooldowns: Cooldowns) -> Services:
+    """Wire the application to Azure from settings. Creates clients but opens no connection."""
+    identity = create_credential(settings) if needs_identity(settings) else None
+    cosmos = create_cosmos_client(settings, identity)
     database = cosmos.get_database_client(settings.cosmos_database)
     lessons = CosmosLessonRepository(database.get_container_client(LESSONS))
-    roadmaps = CosmosRoadmapRepository(database.get_container_client(ROADMAPS))
+    progress = CosmosProgressRepository(database.get_container_client(PROGRESS))
     publisher = StorageQueuePublisher(
-        create_queue_client(settings.storage_connection.get_secret_value(), LESSON_GENERATION_QUEUE)
+        create_queue_client(settings, LESSON_GENERATION_QUEUE, identity)
     )
     jwks_http = create_jwks_client() if settings.auth_jwks_url else None
-    tools = WritingTools(settings, database.get_container_client(RESEARCH_CACHE))
-    progress = CosmosProgressRepository(database.get_container_client(PROGRESS))
+    chain = _OnFirstUse(lambda: _chain(settings, cooldowns))
+    research = _OnFirstUse(
+        lambda: _researcher(settings, database.get_container_client(RESEARCH_CACHE))
+    )
     quota = CosmosQuota(
         database.get_container_client(QUOTAS),
         {
-            LESSON_QUOTA: (settings.quota_lessons_per_hour, 3600),
-            ROADMAP_QUOTA: (settings.quota_roadmaps_per_day, 86_400),
+            Allowance.LESSONS: (settings.quota_lessons_per_hour, 3600),
+            Allowance.ROADMAPS: (settings.quota_roadmaps_per_day, 86_400),
         },
     )
-    generation = GenerationRequests(lessons, publisher, quota)
+    generation = LessonRequests(lessons, publisher, quota)
+    closers: list[Closer] = [publisher.close, cosmos.close, chain.aclose, research.aclose]
+    if jwks_http is not None:
+        closers.append(jwks_http.aclose)
+    if identity is not None:
+        closers.append(identity.close)
     return Services(
         settings=settings,
         verifier=TokenVerifier.from_settings(settings, jwks_http),
-        jwks_http=jwks_http,
-        cosmos=cosmos,
-        database=database,
-        publisher=publisher,
-        lessons=lessons,
         generation=generation,
         roadmaps=RoadmapService(
-            roadmaps,
+            CosmosRoadmapRepository(database.get_container_client(ROADMAPS)),
             lessons,
-            tools,
+            _DeferredChain(chain),
             generation,
             planning_budget=settings.llm_outline_budget_seconds,
             progress=progress,
@@ -112,9 +143,9 @@ def build_services(settings: Settings) -> Services:
         ),
         writer=LessonWriter(
             lessons,
-            tools,
+            _DeferredChain(chain),
             budget=settings.llm_lesson_budget_seconds,
-            researcher=tools,
+            researcher=_DeferredResearch(research),
             owner=WORKER,
             lease_seconds=settings.generation_lease_seconds,
         ),
@@ -124,19 +155,115 @@ def build_services(settings: Settings) -> Services:
             queued_for=settings.stuck_queued_seconds,
             max_requeues=settings.max_requeues,
         ),
-        tools=tools,
+        cooldowns=cooldowns,
+        probes={"cosmos": database.read, "queue": publisher.ping},
+        closers=tuple(closers),
     )
 
 
-_by_loop: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Services]" = (
-    weakref.WeakKeyDictionary()
-)
+def _chain(settings: Settings, cooldowns: Cooldowns) -> "tuple[ProviderChain, httpx.AsyncClient]":
+    from adapters.llm.factory import build_chain  # provider SDKs load only when writing
+
+    return build_chain(settings, cooldowns)
 
 
-def get_services() -> Services:
-    """The services of the running event loop, built on first use."""
-    loop = asyncio.get_running_loop()
-    services = _by_loop.get(loop)
-    if services is None:
-        services = _by_loop[loop] = build_services(get_settings())
-    return services
+def _researcher(
+    settings: Settings, cache: ContainerProxy
+) -> "tuple[Researcher, httpx.AsyncClient]":
+    from adapters.research.factory import build_researcher  # likewise the research sources
+
+    return build_researcher(settings, cache)
+
+
+class _OnFirstUse(Generic[T]):
+    """A part built, with the HTTP client it owns, the first time something needs it."""
+
+    def __init__(self, build: "Callable[[], tuple[T, httpx.AsyncClient]]") -> None:
+        self._build = build
+        self._built: tuple[T, httpx.AsyncClient] | None = None
+
+    def get(self) -> T:
+        if self._built is None:
+            self._built = self._build()
+        return self._built[0]
+
+    async def aclose(self) -> None:
+        if self._built is not None:
+            await self._built[1].aclose()
+
+
+class _DeferredChain:
+    """The provider chain (an ``LlmChain``), built when first asked."""
+
+    def __init__(self, chain: "_OnFirstUse[ProviderChain]") -> None:
+        self._chain = chain
+
+    async def generate(
+        self, kind: TaskKind, brief: LessonBrief | RoadmapBrief, schema: type[M], *, budget: float
+    ) -> Generated[M]:
+        return await self._chain.get().generate(kind, brief, schema, budget=budget)
+
+
+class _DeferredResearch:
+    """The researcher (a ``Research``), built when first asked."""
+
+    def __init__(self, researcher: "_OnFirstUse[Researcher]") -> None:
+        self._researcher = researcher
+
+    async def research(self, query: ResearchQuery) -> Digest:
+        return await self._researcher.get().research(query)
+
+
+class Application:
+    """One per worker process: the validated settings, the cooldowns, and services per loop."""
+
+    def __init__(self, settings: Settings, build: Builder = build_services) -> None:
+        self.settings = settings
+        self.cooldowns = Cooldowns()
+        self._build = build
+        self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Services] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def services(self) -> Services:
+        """The services of the running event loop, built on first use."""
+        loop = asyncio.get_running_loop()
+        services = self._by_loop.get(loop)
+        if services is None:
+            services = self._by_loop[loop] = self._build(self.settings, self.cooldowns)
+        return services
+
+
+_current: Application | None = None
+
+
+def start(settings: Settings | None = None, *, build: Builder = build_services) -> Application:
+    """Validate the settings (from the environment unless given) and make the app of the process."""
+    global _current
+    _current = Application(settings if settings is not None else load_settings(), build)
+    used, skipped = _current.settings.llm_chain()
+    if not set(used) & set(NETWORK_PROVIDERS):
+        log.warning(
+            "no network LLM provider is usable (%s): every lesson will be an offline template",
+            "; ".join(skipped.values()) or "LLM_PROVIDERS lists none",
+        )
+    return _current
+
+
+def current_services() -> Services:
+    """The services triggers use: the running loop's, built by the started application."""
+    if _current is None:
+        raise RuntimeError("the application is not started: import function_app first")
+    return _current.services()
+
+
+@contextmanager
+def serving(services: Services) -> Iterator[Services]:
+    """Inside the block, every trigger uses ``services`` (the seam for tests and tools)."""
+    global _current
+    previous = _current
+    _current = Application(services.settings, lambda _settings, _cooldowns: services)
+    try:
+        yield services
+    finally:
+        _current = previous

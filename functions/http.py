@@ -1,9 +1,9 @@
-"""HTTP plumbing shared by the HTTP triggers: auth, JSON in and out, RFC 9457 problems."""
+"""HTTP plumbing shared by the HTTP triggers: auth, JSON in and out, the deadline, CORS, and
+every error turned into an RFC 9457 problem (``functions/problems.py``)."""
 
 import asyncio
 import json
 import logging
-import math
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -12,62 +12,23 @@ from typing import Any, TypeVar
 import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
-from adapters.auth import Unauthenticated
 from adapters.settings import Settings
 from domain.errors import (
-    ContentRejected,
-    IllegalTransition,
+    InvalidRequest,
+    MalformedRequest,
     NotFound,
-    QuotaExceeded,
-    RetryableError,
+    RequestTooLarge,
     StorageUnavailable,
 )
-from functions.bootstrap import Services, get_services
+from functions.bootstrap import Services, current_services
+from functions.problems import problem_response
 
 log = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
 MAX_BODY_BYTES = 64 * 1024
-PROBLEM_JSON = "application/problem+json"
 # Ids we issue are UUIDs; anything else cannot name a resource, so it is not looked up.
 _ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
-
-
-class Problem(Exception):
-    """An HTTP error response in RFC 9457 form, raised from inside a handler."""
-
-    def __init__(
-        self,
-        status: int,
-        title: str,
-        detail: str | None = None,
-        *,
-        slug: str | None = None,
-        headers: Mapping[str, str] | None = None,
-        **extensions: Any,
-    ) -> None:
-        super().__init__(detail or title)
-        self.status = status
-        self.title = title
-        self.detail = detail
-        self.slug = slug
-        self.headers = dict(headers or {})
-        self.extensions = extensions
-
-    def response(self, instance: str) -> func.HttpResponse:
-        """The ``application/problem+json`` response."""
-        body: dict[str, Any] = {
-            "type": f"/problems/{self.slug}" if self.slug else "about:blank",
-            "title": self.title,
-            "status": self.status,
-        }
-        if self.detail:
-            body["detail"] = self.detail
-        body["instance"] = instance
-        body.update(self.extensions)
-        return func.HttpResponse(
-            json.dumps(body), status_code=self.status, headers=self.headers, mimetype=PROBLEM_JSON
-        )
 
 
 @dataclass(frozen=True)
@@ -89,31 +50,34 @@ def json_response(
 
 
 def read_json(req: func.HttpRequest, model: type[M], *, optional: bool = False) -> M:
-    """Validate the request body as ``model``; raise a ``Problem`` naming what is wrong."""
+    """Validate the request body as ``model``; raise an error naming what is wrong."""
     raw = req.get_body() or b""
     if len(raw) > MAX_BODY_BYTES:
-        raise Problem(413, "Request body too large", f"The limit is {MAX_BODY_BYTES} bytes.")
+        raise RequestTooLarge(f"The limit is {MAX_BODY_BYTES} bytes.")
     if optional and not raw.strip():
         raw = b"{}"
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: absurd nesting
-        raise Problem(
-            400, "Malformed JSON", "The request body is not valid JSON.", slug="malformed-json"
-        ) from None
+        raise MalformedRequest("The request body is not valid JSON.") from None
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        raise Problem(
-            422,
-            "Invalid request",
+        raise InvalidRequest(
             "The request body does not match the expected shape.",
-            slug="validation-error",
-            errors=[
+            [
                 {"field": ".".join(str(p) for p in item["loc"]) or "body", "message": item["msg"]}
                 for item in error.errors(include_url=False, include_input=False)
             ],
         ) from None
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """RFC 9110 ``If-None-Match``: ``*`` or any listed tag, weak or strong, equals ``etag``."""
+    if not if_none_match:
+        return False
+    tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    return "*" in tags or etag.removeprefix("W/") in tags
 
 
 def resource_id(req: func.HttpRequest, name: str, kind: str) -> str:
@@ -147,15 +111,15 @@ def _endpoint(
     run: PublicHandler, original: Callable[..., Any]
 ) -> Callable[[func.HttpRequest], Awaitable[func.HttpResponse]]:
     async def endpoint(req: func.HttpRequest) -> func.HttpResponse:
-        services = get_services()
+        services = current_services()
         try:
             async with asyncio.timeout(services.settings.http_deadline_seconds):
                 response = await run(req, services)
         except TimeoutError:  # never hang: a slow dependency is a 503 the client can retry
             error: Exception = StorageUnavailable("the request ran out of time")
-            response = _problem_for(error).response(_path(req.url))
+            response = problem_response(error, _path(req.url))
         except Exception as error:  # every error becomes a problem response
-            response = _problem_for(error).response(_path(req.url))
+            response = problem_response(error, _path(req.url))
         for name, value in cors_headers(req.headers.get("Origin"), services.settings).items():
             response.headers[name] = value
         return response
@@ -179,41 +143,6 @@ def cors_headers(origin: str | None, settings: Settings) -> dict[str, str]:
         "Access-Control-Expose-Headers": "ETag, Location, Retry-After",
         "Vary": "Origin",
     }
-
-
-def _problem_for(error: Exception) -> Problem:
-    if isinstance(error, Problem):
-        return error
-    if isinstance(error, Unauthenticated):
-        return Problem(401, "Unauthorized", str(error), headers={"WWW-Authenticate": "Bearer"})
-    if isinstance(error, NotFound):
-        return Problem(404, "Not Found", f"No {error.kind} with that id.")
-    if isinstance(error, IllegalTransition):
-        return Problem(409, "Conflict", str(error))
-    if isinstance(error, QuotaExceeded):
-        return Problem(
-            429,
-            "Too Many Requests",
-            str(error),
-            slug="quota-exceeded",
-            headers={"Retry-After": str(max(1, math.ceil(error.retry_after)))},
-            limit=error.limit,
-            kind=error.kind,
-        )
-    if isinstance(error, ContentRejected):
-        log.warning("answering 502: %s", error)
-        return Problem(502, "Bad Gateway", "The writing service did not give a usable answer.")
-    if isinstance(error, RetryableError):
-        log.warning("answering 503: %s", error)
-        retry_after = max(1, round(error.retry_after or 2))
-        return Problem(
-            503,
-            "Service Unavailable",
-            "A backing service is busy or unreachable; try again shortly.",
-            headers={"Retry-After": str(retry_after)},
-        )
-    log.exception("unhandled error", exc_info=error)
-    return Problem(500, "Internal Server Error", "Something went wrong on our side.")
 
 
 def _path(url: str) -> str:

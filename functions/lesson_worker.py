@@ -11,7 +11,7 @@ from adapters.queue import (
     STORAGE_CONNECTION_SETTING,
 )
 from domain.ports import GenerationMessage
-from functions.bootstrap import get_services
+from functions.bootstrap import current_services
 
 log = logging.getLogger(__name__)
 bp = func.Blueprint()
@@ -33,7 +33,7 @@ async def write_lesson(msg: func.QueueMessage) -> None:
     """Claim, write and store the lesson; raise on a retryable failure so it is redelivered."""
     message = _decode(msg)
     if message is not None:
-        await get_services().writer.handle(message)
+        await current_services().writer.handle(message)
 
 
 @bp.queue_trigger(
@@ -45,4 +45,4 @@ async def fail_poisoned_lesson(msg: func.QueueMessage) -> None:
     """A message that failed every delivery: mark its lesson ``failed`` so the learner can retry."""
     message = _decode(msg)
     if message is not None:
-        await get_services().writer.give_up(message)
+        await current_services().writer.give_up(message)

@@ -9,7 +9,7 @@ from domain.lesson import GenerationStatus, Lesson
 from domain.progress import ProgressUpdate
 from domain.views import LessonView, ProgressView
 from functions.api import api
-from functions.http import Caller, json_response, read_json, resource_id
+from functions.http import Caller, etag_matches, json_response, read_json, resource_id
 from functions.problems import ProblemDetails as Problem
 
 bp = func.Blueprint()
@@ -26,14 +26,6 @@ def _etag(tag: str) -> str:
     return '"' + hashlib.sha256(tag.encode()).hexdigest()[:20] + '"'
 
 
-def _matches(if_none_match: str | None, etag: str) -> bool:
-    """RFC 9110 If-None-Match: ``*`` or any listed tag, weak or strong."""
-    if not if_none_match:
-        return False
-    tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
-    return "*" in tags or etag in tags
-
-
 @api(
     bp,
     "lessons/{lessonId}",
@@ -47,7 +39,7 @@ async def get_lesson(req: func.HttpRequest, caller: Caller) -> func.HttpResponse
     lesson_id = resource_id(req, "lessonId", "lesson")
     view, tag = await caller.services.learner.lesson(caller.user_id, lesson_id)
     etag = _etag(tag)
-    if _matches(req.headers.get("If-None-Match"), etag):
+    if etag_matches(req.headers.get("If-None-Match"), etag):
         return func.HttpResponse(status_code=304, headers={"ETag": etag})
     return json_response(view, headers={"ETag": etag, "Cache-Control": "private, no-cache"})
 

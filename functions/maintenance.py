@@ -5,7 +5,7 @@ import logging
 import azure.functions as func
 
 from domain.base import utcnow
-from functions.bootstrap import get_services
+from functions.bootstrap import current_services
 
 log = logging.getLogger(__name__)
 bp = func.Blueprint()
@@ -17,4 +17,4 @@ async def sweep_stuck_lessons(timer: func.TimerRequest) -> None:
     """Re-queue lessons stuck in generating past their lease or queued for too long."""
     if timer.past_due:
         log.info("sweep is running late")
-    await get_services().sweeper.sweep(utcnow())
+    await current_services().sweeper.sweep(utcnow())

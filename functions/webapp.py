@@ -15,9 +15,10 @@ import azure.functions as func
 from pydantic import StringConstraints
 
 from domain.base import ApiModel, DocumentModel, utcnow
+from domain.errors import NotFound
 from functions.api import api
 from functions.bootstrap import Services
-from functions.http import Problem, json_response, public, read_json
+from functions.http import etag_matches, json_response, public, read_json
 from functions.problems import ProblemDetails
 
 bp = func.Blueprint()
@@ -63,7 +64,7 @@ def _serve(req: func.HttpRequest, name: str) -> func.HttpResponse:
     headers = {**COMMON_HEADERS, "ETag": etag, "Content-Type": FILES[name]}
     if name.endswith(".html"):
         headers["Content-Security-Policy"] = CSP
-    if etag in (tag.strip() for tag in (req.headers.get("If-None-Match") or "").split(",")):
+    if etag_matches(req.headers.get("If-None-Match"), etag):
         return func.HttpResponse(status_code=304, headers=headers)
     return func.HttpResponse(body, status_code=200, headers=headers)
 
@@ -81,7 +82,7 @@ async def web_file(req: func.HttpRequest, services: Services) -> func.HttpRespon
     """A script or style sheet of the page; anything not on the allow-list is not found."""
     name = str(req.route_params.get("file", ""))
     if name not in FILES or name == "index.html":
-        raise Problem(404, "Not Found", "No such file.")
+        raise NotFound("file", name)
     return _serve(req, name)
 
 
@@ -115,8 +116,8 @@ class DevToken(DocumentModel):
 )
 async def dev_token(req: func.HttpRequest, services: Services) -> func.HttpResponse:
     """Sign in as anyone, for trying the app locally; absent when development tokens are off."""
-    if not services.settings.auth_dev_tokens:
-        raise Problem(404, "Not Found", "Development sign-in is off.")
+    if not services.settings.dev_tokens:  # as if the operation did not exist
+        raise NotFound("operation", "dev/token")
     body = read_json(req, DevTokenRequest)
     # Taken before the token is signed, so the token never expires before this says.
     expires_at = (utcnow() + DEV_TOKEN_LIFETIME).replace(microsecond=0)

@@ -4,6 +4,7 @@ Unit tests never ask for them, so ``pytest tests/unit`` starts nothing.
 """
 
 import asyncio
+import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +20,20 @@ from devhost.provision import provision, queue_names
 
 ROOT = Path(__file__).resolve().parent.parent
 LOG_DIR = ROOT / ".devhost" / "test-logs"
+
+# Importing function_app validates the settings, as the Functions host's indexing does; the test
+# process is configured like a worker. Nothing these name is reachable: tests that need a service
+# start one and pass its own settings.
+PROCESS_SETTINGS = {
+    "AzureWebJobsStorage": "UseDevelopmentStorage=true",
+    "COSMOS_ENDPOINT": "http://127.0.0.1:9",
+    "COSMOS_KEY": "not-a-key",
+    "AUTH_JWT_SECRET": secrets.token_urlsafe(48),
+    "SWEEP_SCHEDULE": "0 */1 * * * *",
+    "RESEARCH_SOURCES": "none",
+}
+for _name, _value in PROCESS_SETTINGS.items():
+    os.environ.setdefault(_name, _value)
 
 
 @dataclass(frozen=True)

@@ -129,4 +129,13 @@ def test_user_id_header_does_not_change_the_caller(
 def test_health_needs_no_token(host: Host) -> None:
     response = httpx.get(f"{host.base_url}/api/health")
     assert response.status_code == 200
-    assert response.json() == {"cosmos": "ok", "queue": "ok"}
+    assert response.json() == {
+        "cosmos": "ok",
+        "queue": "ok",
+        "providers": {
+            "groq": "missing key",
+            "gemini": "missing key",
+            "qwen": "missing key",
+            "offline": "configured",
+        },
+    }

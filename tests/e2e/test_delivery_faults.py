@@ -15,7 +15,7 @@ from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
 from adapters.auth import TokenVerifier
 from adapters.queue import LESSON_GENERATION_QUEUE
-from domain.writer import GAVE_UP
+from domain.lesson_writer import GAVE_UP
 from tests.conftest import LOG_DIR, Stack, running_stack
 from tests.e2e.conftest import Host, Learner, start_host
 from tests.support.fake_llm import FakeLlmServer, Reply

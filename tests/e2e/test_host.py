@@ -22,7 +22,9 @@ def _check_health_and_shutdown(stack: Stack) -> None:
     try:
         response = httpx.get(f"{host.base_url}/api/health", timeout=10)
         assert response.status_code == 503
-        assert response.json() == {"cosmos": "unavailable", "queue": "ok"}
+        body = response.json()
+        assert (body["cosmos"], body["queue"]) == ("unavailable", "ok")
+        assert body["providers"]["offline"] == "configured"
     finally:
         exit_code = host.stop()
     assert exit_code == 0

@@ -1,5 +1,8 @@
-"""Production sign-in end to end: RS256 tokens checked against a JWKS the host fetches over HTTP,
-with development tokens switched off."""
+"""Production sign-in end to end: RS256 tokens checked against a JWKS the host fetches over HTTP.
+
+The deployment keeps a development secret beside its identity provider and says nothing about
+``AUTH_DEV_TOKENS``: development tokens must be off all the same, so nobody holding the secret can
+mint a token for one of its users."""
 
 import json
 import threading
@@ -11,6 +14,7 @@ import httpx
 import jwt
 import pytest
 
+from adapters.auth import DEV_AUDIENCE, DEV_ISSUER
 from domain.base import utcnow
 from tests.conftest import running_stack
 from tests.e2e.conftest import Host, start_host
@@ -18,6 +22,7 @@ from tests.unit.identity_fakes import public_jwk, rsa_key
 
 ISSUER = "https://login.example.com/tenant/v2.0"
 AUDIENCE = "api://skillsync"
+LEFT_BEHIND_SECRET = "a-development-secret-left-beside-the-identity-provider-0123"
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +54,8 @@ def production_host(jwks_url: str) -> Iterator[Host]:
     with running_stack() as stack:
         host = start_host(
             stack,
-            AUTH_JWT_SECRET="",
-            AUTH_DEV_TOKENS="false",
+            AUTH_JWT_SECRET=LEFT_BEHIND_SECRET,
+            AUTH_DEV_TOKENS="",
             AUTH_JWKS_URL=jwks_url,
             AUTH_ISSUER=ISSUER,
             AUTH_AUDIENCE=AUDIENCE,
@@ -97,3 +102,29 @@ def test_other_tokens_are_refused(production_host: Host, token: Any) -> None:
     response = _roadmaps(production_host, token())
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def _hs256(issuer: str, audience: str) -> str:
+    now = int(utcnow().timestamp())
+    claims = {"sub": "entra-user-1", "iss": issuer, "aud": audience, "iat": now, "exp": now + 600}
+    return jwt.encode(claims, LEFT_BEHIND_SECRET, algorithm="HS256")
+
+
+def test_development_sign_in_is_absent_beside_an_identity_provider(production_host: Host) -> None:
+    response = httpx.post(f"{production_host.base_url}/api/dev/token", json={"userId": "anyone"})
+
+    assert response.status_code == 404
+    assert "token" not in response.json()
+
+
+@pytest.mark.parametrize(
+    ("issuer", "audience"),
+    [(ISSUER, AUDIENCE), (DEV_ISSUER, DEV_AUDIENCE)],
+    ids=["production-claims", "development-claims"],
+)
+def test_tokens_signed_with_the_left_behind_secret_are_refused(
+    production_host: Host, issuer: str, audience: str
+) -> None:
+    response = _roadmaps(production_host, _hs256(issuer, audience))
+
+    assert response.status_code == 401

@@ -30,7 +30,7 @@ async def repositories(
 @pytest.fixture
 async def queue(stack: Stack) -> AsyncIterator[QueueClient]:
     """A fresh queue of this test's own, deleted afterwards."""
-    client = create_queue_client(stack.ports.storage_connection, f"test-{uuid.uuid4().hex[:16]}")
+    client = create_queue_client(stack.settings, f"test-{uuid.uuid4().hex[:16]}")
     async with client:
         await client.create_queue()
         yield client

@@ -12,10 +12,10 @@ import asyncio, json, sys
 import azure.functions as func
 import function_app
 from adapters.auth import TokenVerifier
-from adapters.settings import get_settings
+from adapters.settings import load_settings
 
 async def main():
-    token = TokenVerifier.from_settings(get_settings()).issue("cold-start-user")
+    token = TokenVerifier.from_settings(load_settings()).issue("cold-start-user")
     functions = function_app.app.get_functions()
     handlers = {f.get_function_name(): f.get_user_function() for f in functions}
     request = func.HttpRequest(

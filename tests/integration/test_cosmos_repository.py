@@ -110,6 +110,7 @@ async def test_unreachable_cosmos_is_storage_unavailable(stack: Stack, user_id: 
         {
             **stack.env,
             "COSMOS_ENDPOINT": f"http://127.0.0.1:{free_port()}",
+            "SWEEP_SCHEDULE": "0 */1 * * * *",
             "COSMOS_TIMEOUT_SECONDS": "2",
         }
     )

@@ -78,7 +78,7 @@ def queue_name() -> str:
 
 
 async def _send(stack: Stack, queue_name: str, *bodies: str) -> None:
-    async with create_queue_client(stack.ports.storage_connection, queue_name) as client:
+    async with create_queue_client(stack.settings, queue_name) as client:
         await client.create_queue()
         for body in bodies:
             await client.send_message(body)

@@ -10,12 +10,12 @@ from adapters.cosmos_repository import CosmosLessonRepository, CosmosRoadmapRepo
 from adapters.llm.offline import OfflineProvider
 from adapters.queue import StorageQueuePublisher
 from domain.chain import Cooldowns, ProviderChain
-from domain.generation import GenerationRequests
 from domain.lesson import GenerationStatus
+from domain.lesson_requests import LessonRequests
+from domain.lesson_writer import LessonWriter
 from domain.ports import Draft, GenerationMessage, LlmTask, TaskKind
 from domain.roadmap import CreateRoadmapRequest
-from domain.roadmaps import RoadmapService
-from domain.writer import LessonWriter
+from domain.roadmap_service import RoadmapService
 
 Repos = tuple[CosmosLessonRepository, CosmosRoadmapRepository]
 
@@ -51,7 +51,7 @@ async def _service(repos: Repos, queue: QueueClient, provider: CountingProvider)
         roadmaps,
         lessons,
         _chain(provider),
-        GenerationRequests(lessons, StorageQueuePublisher(queue)),
+        LessonRequests(lessons, StorageQueuePublisher(queue)),
         planning_budget=5,
     )
 
@@ -84,7 +84,7 @@ async def test_many_simultaneous_requests_send_one_message(
         user_id, CreateRoadmapRequest(goal="Learn Go", skill_level="intermediate", prefetch=0)
     )
     lesson_id = view.modules[0].lessons[0].id
-    requests = GenerationRequests(lessons, StorageQueuePublisher(queue))
+    requests = LessonRequests(lessons, StorageQueuePublisher(queue))
 
     results = await asyncio.gather(*(requests.request(user_id, lesson_id) for _ in range(8)))
 

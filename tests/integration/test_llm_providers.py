@@ -10,8 +10,9 @@ import pytest
 
 from adapters.llm.factory import build_chain
 from adapters.settings import Settings, settings_from
-from domain.chain import Cooldowns, NoProviderSucceeded, ProviderChain
+from domain.chain import Cooldowns, ProviderChain
 from domain.content import LessonContent
+from domain.errors import NoProviderSucceeded
 from domain.ports import Generated, LessonBrief, RoadmapBrief, TaskKind
 from domain.roadmap import RoadmapOutline
 from tests.support.fake_llm import FakeLlmServer, Reply
@@ -51,6 +52,7 @@ def _settings(
         {
             "AzureWebJobsStorage": "UseDevelopmentStorage=true",
             "COSMOS_ENDPOINT": "http://127.0.0.1:1",
+            "SWEEP_SCHEDULE": "0 */1 * * * *",
             "COSMOS_KEY": "k",
             "AUTH_JWT_SECRET": "s" * 40,
             "LLM_PROVIDERS": order,

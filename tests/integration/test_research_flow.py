@@ -25,9 +25,9 @@ from adapters.research.youtube import YouTubeSource
 from domain.base import utcnow
 from domain.chain import Cooldowns, ProviderChain
 from domain.lesson import GenerationStatus, Lesson
+from domain.lesson_writer import LessonWriter
 from domain.ports import Draft, GenerationMessage, LessonBrief, LlmTask
 from domain.research import Researcher, ResearchQuery, ResearchSource
-from domain.writer import LessonWriter
 from tests.conftest import Stack
 from tests.support.samples import lesson_json
 

@@ -1,8 +1,18 @@
-"""Fixtures shared by unit tests: the in-memory lesson store and queue."""
+"""Fixtures shared by unit tests: the in-memory lesson store and queue, and the HTTP functions
+served on services built from fakes."""
+
+from collections.abc import Iterator
 
 import pytest
 
 from tests.unit.fakes import FakeLessonRepository, FakeQueue
+from tests.unit.http_fakes import Served
+
+
+@pytest.fixture
+def served() -> Iterator[Served]:
+    with Served() as serving:
+        yield serving
 
 
 @pytest.fixture

@@ -19,9 +19,9 @@ from adapters.llm.offline import OfflineProvider
 from domain.chain import ChainPolicy, Cooldowns, ProviderChain
 from domain.content import LessonContent
 from domain.errors import ConcurrencyConflict, NotFound, QuotaExceeded, StorageUnavailable
-from domain.generation import LESSONS, ROADMAPS
 from domain.lesson import GenerationStatus, Lease, Lesson, ProviderAttempt, Stage
 from domain.ports import (
+    Allowance,
     Draft,
     GenerationMessage,
     GenerationQueue,
@@ -243,7 +243,9 @@ class FakeQuota:
         limits: Mapping[str, tuple[int, int]] | None = None,
         clock: "FakeUtcClock | None" = None,
     ) -> None:
-        self.limits = dict(limits or {LESSONS: (30, 3_600), ROADMAPS: (5, 86_400)})
+        self.limits = dict(
+            limits or {Allowance.LESSONS: (30, 3_600), Allowance.ROADMAPS: (5, 86_400)}
+        )
         self.clock = clock or FakeUtcClock(WINDOW_START)
         self._spent: dict[tuple[str, str, int], int] = {}
 

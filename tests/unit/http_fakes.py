@@ -1,22 +1,26 @@
 """The app's HTTP functions as the host finds them, run on stand-in services built from fakes.
 
 No socket and no storage: each function is called with a ``func.HttpRequest`` and the domain
-services behind it are the real ones, wired to the in-memory fakes of ``tests.unit.fakes``.
+services behind it are the real ones, wired to the in-memory fakes of ``tests.unit.fakes`` and
+installed through ``functions.bootstrap.serving``.
 """
 
 import json
 from functools import cache
 from pathlib import Path
-from types import SimpleNamespace
 
 import azure.functions as func
-import pytest
 
+from adapters.auth import TokenVerifier, dev_secret
+from adapters.settings import settings_from
 from devhost.functions import FunctionSpec, discover, load_app
-from domain.generation import GenerationRequests
+from domain.chain import Cooldowns
 from domain.learning import LearnerService
-from domain.roadmaps import RoadmapService
-from functions import http
+from domain.lesson_requests import LessonRequests
+from domain.lesson_writer import LessonWriter
+from domain.roadmap_service import RoadmapService
+from domain.sweeper import Sweeper
+from functions.bootstrap import Services, serving
 from tests.unit.fakes import (
     USER,
     FakeLessonRepository,
@@ -30,6 +34,17 @@ from tests.unit.fakes import (
 
 PROJECT = Path(__file__).resolve().parents[2]
 ALLOWED_ORIGIN = "https://learn.example.com"
+SETTINGS = {
+    "AzureWebJobsStorage": "UseDevelopmentStorage=true",
+    "COSMOS_ENDPOINT": "http://127.0.0.1:9",
+    "COSMOS_KEY": "not-a-key",
+    "AUTH_JWT_SECRET": "unit-test-secret-of-at-least-32-characters",
+    "SWEEP_SCHEDULE": "0 */1 * * * *",
+}
+
+
+async def _answers() -> None:
+    """A backing service that answers."""
 
 
 @cache
@@ -40,36 +55,52 @@ def http_functions() -> dict[str, FunctionSpec]:
 
 
 class Served:
-    """The app's HTTP functions on stand-in services; the fakes are at hand for assertions."""
+    """The app's HTTP functions on real services built from fakes; the fakes are at hand.
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, *, cors: str = ALLOWED_ORIGIN) -> None:
+    ``with Served() as served:`` installs the services through ``functions.bootstrap.serving``,
+    the one seam for substituting them; every call carries a valid token for ``USER``.
+    """
+
+    def __init__(self, *, cors: str = ALLOWED_ORIGIN, deadline: float = 5.0) -> None:
         self.lessons = FakeLessonRepository()
         self.progress = FakeProgressRepository()
         self.queue = FakeQueue()
         self.quota = FakeQuota()
-        generation = GenerationRequests(self.lessons, self.queue, self.quota)
-
-        async def user_id(authorization: str | None) -> str:
-            return USER
-
-        self.services = SimpleNamespace(
-            settings=SimpleNamespace(
-                http_deadline_seconds=5.0, cors_allowed_origins=cors, poll_after_seconds=2
-            ),
-            verifier=SimpleNamespace(user_id=user_id),
+        settings = settings_from(
+            {**SETTINGS, "CORS_ALLOWED_ORIGINS": cors, "HTTP_DEADLINE_SECONDS": str(deadline)}
+        )
+        generation = LessonRequests(self.lessons, self.queue, self.quota)
+        self.verifier = TokenVerifier(dev_secret(settings))
+        chain = chain_of(FakeProvider()).chain
+        self.services = Services(
+            settings=settings,
+            verifier=self.verifier,
             generation=generation,
-            learner=LearnerService(self.lessons, self.progress, generation, prefetch_on_view=False),
             roadmaps=RoadmapService(
                 FakeRoadmapRepository(),
                 self.lessons,
-                chain_of(FakeProvider()).chain,
+                chain,
                 generation,
                 planning_budget=20.0,
                 progress=self.progress,
                 quota=self.quota,
             ),
+            learner=LearnerService(self.lessons, self.progress, generation, prefetch_on_view=False),
+            writer=LessonWriter(self.lessons, chain, budget=5.0),
+            sweeper=Sweeper(self.lessons, self.queue, queued_for=60, max_requeues=3),
+            cooldowns=Cooldowns(),
+            probes={"cosmos": _answers, "queue": _answers},
         )
-        monkeypatch.setattr(http, "get_services", lambda: self.services)
+        self.token = self.verifier.issue(USER)
+        self._serving = serving(self.services)
+
+    def __enter__(self) -> "Served":
+        http_functions()  # import function_app (which starts the app) before substituting
+        self._serving.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._serving.__exit__(None, None, None)
 
     async def call(
         self,
@@ -83,7 +114,7 @@ class Served:
         request = func.HttpRequest(
             method=spec.trigger["methods"][0],
             url=f"http://localhost:7071/api/{spec.trigger['route']}",
-            headers={"Authorization": "Bearer token", **(headers or {})},
+            headers={"Authorization": f"Bearer {self.token}", **(headers or {})},
             params={},
             route_params=route_params,
             body=b"" if body is None else json.dumps(body).encode(),

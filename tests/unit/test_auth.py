@@ -17,8 +17,9 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from adapters.auth import DevTokensDisabled, TokenVerifier, Unauthenticated
+from adapters.auth import DEV_AUDIENCE, DEV_ISSUER, DevTokensDisabled, TokenVerifier
 from adapters.jwks import JwksCache
+from domain.errors import IdentityProviderUnavailable, Unauthenticated
 from tests.unit.identity_fakes import (
     AUDIENCE,
     ISSUER,
@@ -43,7 +44,6 @@ INVALID = "the token is not valid"
 EXPIRED = "the token has expired"
 NOT_YET = "the token is not valid yet"
 NO_USER = "the token names no valid user"
-UNAVAILABLE = "the token cannot be checked now; try again shortly"
 
 
 @pytest.fixture
@@ -109,7 +109,18 @@ async def test_issued_development_token_verifies_to_its_subject(verifier: TokenV
 
 
 async def test_token_made_elsewhere_with_the_dev_secret_is_accepted(dev_only: TokenVerifier):
-    assert await dev_only.user_id(f"Bearer {dev_token()}") == "user-1"
+    token = dev_token(iss=DEV_ISSUER, aud=DEV_AUDIENCE)
+
+    assert await dev_only.user_id(f"Bearer {token}") == "user-1"
+
+
+async def test_dev_secret_token_with_the_identity_providers_issuer_is_refused(
+    verifier: TokenVerifier, caplog
+):
+    # Whoever holds the development secret must not pass for a user of the identity provider.
+    forged = dev_token(iss=ISSUER, aud=AUDIENCE)
+
+    assert await _rejection(verifier, f"Bearer {forged}", caplog) == INVALID
 
 
 async def test_entra_token_verifies_with_the_published_key(
@@ -279,10 +290,10 @@ async def test_expired_issued_token_is_refused(verifier: TokenVerifier, caplog):
     assert await _rejection(verifier, f"Bearer {token}", caplog) == EXPIRED
 
 
-async def test_token_from_another_verifiers_issuer_is_refused(verifier: TokenVerifier, caplog):
-    other = TokenVerifier(SECRET, issuer="another-issuer", audience=AUDIENCE)
+async def test_development_token_from_another_issuer_is_refused(verifier: TokenVerifier, caplog):
+    other = dev_token(iss="another-issuer", aud=DEV_AUDIENCE)
 
-    assert await _rejection(verifier, f"Bearer {other.issue('user-1')}", caplog) == INVALID
+    assert await _rejection(verifier, f"Bearer {other}", caplog) == INVALID
 
 
 async def test_development_token_is_refused_when_only_entra_is_trusted(
@@ -360,6 +371,8 @@ async def test_unreachable_key_set_refuses_entra_tokens_and_warns(
     else:
         idp.failure = 500
 
-    assert await _rejection(verifier, f"Bearer {idp.token()}", caplog) == UNAVAILABLE
+    with pytest.raises(IdentityProviderUnavailable) as raised:
+        await verifier.user_id(f"Bearer {idp.token()}")
+    assert raised.value.retry_after  # a 503 with Retry-After, not a 401: the token may be fine
     assert "could not refresh the signing keys" in caplog.text
     assert await verifier.user_id(f"Bearer {verifier.issue('dev')}") == "dev"

@@ -1,10 +1,14 @@
 """Auth settings: a development secret, an Entra ID key set, or both — never neither."""
 
+import httpx
 import pytest
 from pydantic import ValidationError
 
-from adapters.auth import DevTokensDisabled, TokenVerifier, Unauthenticated
+from adapters.auth import DevTokensDisabled, TokenVerifier
 from adapters.settings import Settings, settings_from
+from domain.chain import Cooldowns
+from domain.errors import Unauthenticated
+from functions.bootstrap import Services, build_services
 from tests.unit.identity_fakes import AUDIENCE, ISSUER, JWKS_URL, SECRET, IdentityProvider
 
 BASE = {
@@ -13,6 +17,7 @@ BASE = {
     "COSMOS_KEY": "key",
     "AUTH_ISSUER": ISSUER,
     "AUTH_AUDIENCE": AUDIENCE,
+    "SWEEP_SCHEDULE": "0 */1 * * * *",
 }
 
 
@@ -29,7 +34,7 @@ def _problem(**values: str) -> str:
 def test_secret_alone_turns_development_tokens_on():
     settings = _settings(AUTH_JWT_SECRET=SECRET)
 
-    assert settings.auth_dev_tokens is True
+    assert settings.dev_tokens is True
     assert settings.auth_jwks_url is None
 
 
@@ -37,8 +42,30 @@ def test_jwks_alone_leaves_development_tokens_off():
     settings = _settings(AUTH_JWKS_URL=JWKS_URL, AUTH_JWT_SECRET="  ")
 
     assert settings.auth_jwt_secret is None
-    assert settings.auth_dev_tokens is False
+    assert settings.dev_tokens is False
     assert settings.auth_jwks_url == JWKS_URL
+
+
+def test_a_secret_beside_an_identity_provider_leaves_development_tokens_off():
+    settings = _settings(AUTH_JWT_SECRET=SECRET, AUTH_JWKS_URL=JWKS_URL)
+
+    assert settings.dev_tokens is False
+
+
+def test_development_tokens_beside_an_identity_provider_only_when_asked_for_by_name():
+    settings = _settings(AUTH_JWT_SECRET=SECRET, AUTH_JWKS_URL=JWKS_URL, AUTH_DEV_TOKENS="true")
+
+    assert settings.dev_tokens is True
+
+
+@pytest.mark.parametrize("missing", ["AUTH_ISSUER", "AUTH_AUDIENCE"])
+def test_an_identity_provider_needs_its_issuer_and_audience(missing: str):
+    values = {k: v for k, v in BASE.items() if k != missing}
+
+    with pytest.raises(ValidationError) as raised:
+        settings_from({**values, "AUTH_JWKS_URL": JWKS_URL})
+
+    assert f"so {missing} must be set too" in str(raised.value)
 
 
 @pytest.mark.parametrize(
@@ -79,7 +106,7 @@ def test_key_set_is_fetched_over_https_or_from_this_machine(url: str, accepted: 
 
 async def test_verifier_from_settings_trusts_both_kinds_when_both_are_set():
     idp = IdentityProvider("key-1")
-    settings = _settings(AUTH_JWT_SECRET=SECRET, AUTH_JWKS_URL=JWKS_URL)
+    settings = _settings(AUTH_JWT_SECRET=SECRET, AUTH_JWKS_URL=JWKS_URL, AUTH_DEV_TOKENS="true")
 
     async with idp.client() as http:
         verifier = TokenVerifier.from_settings(settings, http)
@@ -108,12 +135,14 @@ def test_verifier_for_a_key_set_needs_an_http_client():
         TokenVerifier.from_settings(_settings(AUTH_JWKS_URL=JWKS_URL))
 
 
-async def test_services_close_the_jwks_client_they_made():
-    from functions.bootstrap import build_services  # builds clients, opens no connection
+def _http_clients(services: Services) -> list[httpx.AsyncClient]:
+    owners = [getattr(close, "__self__", None) for close in services.closers]
+    return [owner for owner in owners if isinstance(owner, httpx.AsyncClient)]
 
-    services = build_services(_settings(AUTH_JWKS_URL=JWKS_URL))
-    http = services.jwks_http
-    assert http is not None
+
+async def test_services_close_the_jwks_client_they_made():
+    services = build_services(_settings(AUTH_JWKS_URL=JWKS_URL), Cooldowns())
+    (http,) = _http_clients(services)  # the key set's; the providers' are not built yet
     assert (http.timeout.connect, http.timeout.read) == (3.0, 5.0)
 
     await services.aclose()
@@ -122,9 +151,7 @@ async def test_services_close_the_jwks_client_they_made():
 
 
 async def test_services_make_no_jwks_client_without_a_key_set():
-    from functions.bootstrap import build_services
-
-    services = build_services(_settings(AUTH_JWT_SECRET=SECRET))
+    services = build_services(_settings(AUTH_JWT_SECRET=SECRET), Cooldowns())
     await services.aclose()
 
-    assert services.jwks_http is None
+    assert _http_clients(services) == []

@@ -5,8 +5,8 @@ import pytest
 from adapters.settings import Settings
 from domain.lesson import GenerationStatus
 from functions.cors import PREFLIGHT_HEADERS
-from functions.http import cors_headers
-from functions.lessons import _etag, _matches
+from functions.http import cors_headers, etag_matches
+from functions.lessons import _etag
 from tests.unit.fakes import make_lesson
 from tests.unit.http_fakes import ALLOWED_ORIGIN, Served
 
@@ -78,8 +78,7 @@ def test_no_origin_is_granted_unless_configured_by_name(configured: str):
     assert cors_headers(ALLOWED_ORIGIN, _settings(configured)) == {}
 
 
-async def test_a_preflight_from_a_configured_origin_is_granted(monkeypatch: pytest.MonkeyPatch):
-    served = Served(monkeypatch)
+async def test_a_preflight_from_a_configured_origin_is_granted(served: Served):
 
     response = await served.call("cors_preflight", headers={"Origin": ALLOWED_ORIGIN})
 
@@ -93,9 +92,8 @@ async def test_a_preflight_from_a_configured_origin_is_granted(monkeypatch: pyte
 
 @pytest.mark.parametrize("headers", [{}, {"Origin": "https://evil.example.com"}])
 async def test_a_preflight_from_elsewhere_is_granted_nothing(
-    monkeypatch: pytest.MonkeyPatch, headers: dict[str, str]
+    served: Served, headers: dict[str, str]
 ):
-    served = Served(monkeypatch)
 
     response = await served.call("cors_preflight", headers=headers)
 
@@ -103,10 +101,7 @@ async def test_a_preflight_from_elsewhere_is_granted_nothing(
     assert _cors(dict(response.headers)) == {}
 
 
-async def test_error_answers_carry_the_grant_so_the_page_can_read_them(
-    monkeypatch: pytest.MonkeyPatch,
-):
-    served = Served(monkeypatch)
+async def test_error_answers_carry_the_grant_so_the_page_can_read_them(served: Served):
 
     response = await served.call(
         "get_lesson", headers={"Origin": ALLOWED_ORIGIN}, lessonId="no-such-lesson"
@@ -141,7 +136,7 @@ def test_an_etag_is_stable_and_differs_between_versions():
     ],
 )
 def test_if_none_match_matches_the_tag_in_any_form(if_none_match: str):
-    assert _matches(if_none_match, ETAG)
+    assert etag_matches(if_none_match, ETAG)
 
 
 @pytest.mark.parametrize(
@@ -149,13 +144,10 @@ def test_if_none_match_matches_the_tag_in_any_form(if_none_match: str):
     [None, "", '"other"', f'"other", W/"{ETAG[1:5]}"', ETAG.strip('"'), f'{ETAG[:-2]}"'],
 )
 def test_if_none_match_without_the_tag_does_not_match(if_none_match: str | None):
-    assert not _matches(if_none_match, ETAG)
+    assert not etag_matches(if_none_match, ETAG)
 
 
-async def test_an_unchanged_lesson_answers_304_and_a_changed_one_200_with_a_new_tag(
-    monkeypatch: pytest.MonkeyPatch,
-):
-    served = Served(monkeypatch)
+async def test_an_unchanged_lesson_answers_304_and_a_changed_one_200_with_a_new_tag(served: Served):
     served.lessons.put(make_lesson(GenerationStatus.COMPLETED))
     first = await served.call("get_lesson", lessonId="lesson-1")
     etag = first.headers["ETag"]

@@ -7,10 +7,10 @@ import pytest
 
 from domain.content import LessonContent
 from domain.errors import StorageUnavailable
-from domain.generation import GenerationRequests
 from domain.lesson import GenerationStatus, Lease, Lesson, Progress, ProviderAttempt, Stage
+from domain.lesson_requests import LessonRequests
+from domain.lesson_writer import LessonWriter
 from domain.views import LessonView
-from domain.writer import LessonWriter
 from tests.support.samples import lesson_json
 from tests.unit.fakes import (
     USER,
@@ -29,8 +29,8 @@ LIVE = datetime(2999, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture
-def requests(lessons: FakeLessonRepository, queue: FakeQueue) -> GenerationRequests:
-    return GenerationRequests(lessons, queue)
+def requests(lessons: FakeLessonRepository, queue: FakeQueue) -> LessonRequests:
+    return LessonRequests(lessons, queue)
 
 
 async def _completed(**fields: object) -> Lesson:
@@ -48,7 +48,7 @@ async def _completed(**fields: object) -> Lesson:
 
 
 async def test_forced_request_queues_a_completed_lesson_and_keeps_its_content_readable(
-    requests: GenerationRequests, lessons: FakeLessonRepository, queue: FakeQueue
+    requests: LessonRequests, lessons: FakeLessonRepository, queue: FakeQueue
 ):
     completed = lessons.put(await _completed())
 
@@ -63,7 +63,7 @@ async def test_forced_request_queues_a_completed_lesson_and_keeps_its_content_re
 
 
 async def test_request_without_force_returns_a_completed_lesson_untouched(
-    requests: GenerationRequests, lessons: FakeLessonRepository, queue: FakeQueue
+    requests: LessonRequests, lessons: FakeLessonRepository, queue: FakeQueue
 ):
     completed = lessons.put(await _completed())
 
@@ -83,7 +83,7 @@ async def test_request_without_force_returns_a_completed_lesson_untouched(
     ids=["queued", "generating"],
 )
 async def test_forced_request_for_a_lesson_in_flight_enqueues_nothing(
-    requests: GenerationRequests, lessons: FakeLessonRepository, queue: FakeQueue, lesson: Lesson
+    requests: LessonRequests, lessons: FakeLessonRepository, queue: FakeQueue, lesson: Lesson
 ):
     before = lessons.put(lesson)
 
@@ -95,7 +95,7 @@ async def test_forced_request_for_a_lesson_in_flight_enqueues_nothing(
 
 
 async def test_refused_send_after_a_forced_queue_puts_the_completed_lesson_back(
-    requests: GenerationRequests, lessons: FakeLessonRepository, queue: FakeQueue
+    requests: LessonRequests, lessons: FakeLessonRepository, queue: FakeQueue
 ):
     completed = lessons.put(await _completed())
     queue.refuse()
@@ -114,7 +114,7 @@ async def test_refused_send_after_a_forced_queue_puts_the_completed_lesson_back(
 
 
 async def test_refused_send_after_a_forced_queue_keeps_how_the_content_was_written(
-    requests: GenerationRequests, lessons: FakeLessonRepository, queue: FakeQueue
+    requests: LessonRequests, lessons: FakeLessonRepository, queue: FakeQueue
 ):
     completed = lessons.put(await _completed())
     queue.refuse()
@@ -129,7 +129,7 @@ async def test_refused_send_after_a_forced_queue_keeps_how_the_content_was_writt
 
 @pytest.mark.parametrize("force", [False, True])
 async def test_learners_request_starts_the_counts_and_the_last_problem_afresh(
-    requests: GenerationRequests, lessons: FakeLessonRepository, force: bool
+    requests: LessonRequests, lessons: FakeLessonRepository, force: bool
 ):
     lessons.put(
         make_lesson(
@@ -150,7 +150,7 @@ async def test_learners_request_starts_the_counts_and_the_last_problem_afresh(
 
 
 async def test_forced_rewrite_replaces_the_content_once_the_new_one_is_written(
-    requests: GenerationRequests, lessons: FakeLessonRepository, queue: FakeQueue
+    requests: LessonRequests, lessons: FakeLessonRepository, queue: FakeQueue
 ):
     lessons.put(await _completed())
     await requests.request(USER, "lesson-1", force=True)

@@ -48,8 +48,8 @@ MODULES = {
     "web_app": "functions.webapp",
     "web_file": "functions.webapp",
     "dev_token": "functions.webapp",
-    "write_lesson": "functions.generation",
-    "fail_poisoned_lesson": "functions.generation",
+    "write_lesson": "functions.lesson_worker",
+    "fail_poisoned_lesson": "functions.lesson_worker",
     "sweep_stuck_lessons": "functions.maintenance",
 }
 SWEEP_SCHEDULE = "*/7 * * * * *"  # not the example's, so a hard-coded schedule would show

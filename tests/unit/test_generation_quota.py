@@ -1,11 +1,12 @@
-"""GenerationRequests spends the learner's lesson allowance, and withdraws queued requests."""
+"""LessonRequests spends the learner's lesson allowance, and withdraws queued requests."""
 
 import pytest
 
 from domain.errors import IllegalTransition, QuotaExceeded, StorageUnavailable
-from domain.generation import LESSONS, GenerationRequests
 from domain.lesson import GenerationStatus
-from domain.writer import LessonWriter
+from domain.lesson_requests import LessonRequests
+from domain.lesson_writer import LessonWriter
+from domain.ports import Allowance
 from tests.unit.fakes import (
     USER,
     FakeLessonRepository,
@@ -26,13 +27,13 @@ class World:
     def __init__(self, lessons_per_hour: int = 30) -> None:
         self.lessons = FakeLessonRepository()
         self.queue = FakeQueue()
-        self.quota = FakeQuota({LESSONS: (lessons_per_hour, 3_600)})
-        self.requests = GenerationRequests(self.lessons, self.queue, self.quota)
+        self.quota = FakeQuota({Allowance.LESSONS: (lessons_per_hour, 3_600)})
+        self.requests = LessonRequests(self.lessons, self.queue, self.quota)
 
     @property
     def spent(self) -> int:
         """Lessons the learner has spent in the current window."""
-        return self.quota.spent(USER, LESSONS)
+        return self.quota.spent(USER, Allowance.LESSONS)
 
 
 @pytest.mark.parametrize("status", [S.PENDING, S.FAILED])
@@ -89,7 +90,7 @@ async def test_a_request_past_the_allowance_leaves_the_lesson_untouched_and_send
     with pytest.raises(QuotaExceeded) as refused:
         await world.requests.request(USER, "second")
 
-    assert (refused.value.kind, refused.value.limit) == (LESSONS, ONE_LEFT)
+    assert (refused.value.kind, refused.value.limit) == (Allowance.LESSONS, ONE_LEFT)
     assert 0 < refused.value.retry_after <= 3_600
     assert world.lessons.stored(USER, "second") == before
     assert world.queue.lesson_ids == ["first"]

@@ -1,10 +1,10 @@
-"""GenerationRequests: a learner's request queues a lesson at most once while it is in flight."""
+"""LessonRequests: a learner's request queues a lesson at most once while it is in flight."""
 
 import pytest
 
 from domain.errors import ConcurrencyConflict, NotFound, StorageUnavailable
-from domain.generation import GenerationRequests
 from domain.lesson import GenerationStatus, Lesson
+from domain.lesson_requests import LessonRequests
 from tests.unit.fakes import (
     USER,
     FakeLessonRepository,
@@ -17,12 +17,12 @@ COULD_NOT_QUEUE = "The lesson could not be queued; please try again."
 
 
 @pytest.fixture
-def requests(lessons: FakeLessonRepository, queue: FakeQueue) -> GenerationRequests:
-    return GenerationRequests(lessons, queue)
+def requests(lessons: FakeLessonRepository, queue: FakeQueue) -> LessonRequests:
+    return LessonRequests(lessons, queue)
 
 
 async def test_request_queues_a_pending_lesson_and_sends_one_message(
-    requests: GenerationRequests, lessons: FakeLessonRepository, queue: FakeQueue
+    requests: LessonRequests, lessons: FakeLessonRepository, queue: FakeQueue
 ):
     lessons.put(make_lesson(S.PENDING))
 
@@ -34,7 +34,7 @@ async def test_request_queues_a_pending_lesson_and_sends_one_message(
 
 
 async def test_duplicate_request_enqueues_nothing(
-    requests: GenerationRequests, lessons: FakeLessonRepository, queue: FakeQueue
+    requests: LessonRequests, lessons: FakeLessonRepository, queue: FakeQueue
 ):
     lessons.put(make_lesson(S.PENDING))
     await requests.request(USER, "lesson-1")
@@ -48,7 +48,7 @@ async def test_duplicate_request_enqueues_nothing(
 
 
 async def test_request_for_a_generating_lesson_enqueues_nothing(
-    requests: GenerationRequests, lessons: FakeLessonRepository, queue: FakeQueue
+    requests: LessonRequests, lessons: FakeLessonRepository, queue: FakeQueue
 ):
     lessons.put(make_lesson(S.GENERATING))
 
@@ -59,7 +59,7 @@ async def test_request_for_a_generating_lesson_enqueues_nothing(
 
 
 async def test_failed_lesson_can_be_requested_again(
-    requests: GenerationRequests, lessons: FakeLessonRepository, queue: FakeQueue
+    requests: LessonRequests, lessons: FakeLessonRepository, queue: FakeQueue
 ):
     lessons.put(make_lesson(S.FAILED, generation_error="The provider gave up."))
 
@@ -74,7 +74,7 @@ async def test_failed_lesson_can_be_requested_again(
 
 @pytest.mark.parametrize("previous", [S.PENDING, S.FAILED])
 async def test_refused_message_puts_the_lesson_back_with_an_error(
-    requests: GenerationRequests,
+    requests: LessonRequests,
     lessons: FakeLessonRepository,
     queue: FakeQueue,
     previous: GenerationStatus,
@@ -92,7 +92,7 @@ async def test_refused_message_puts_the_lesson_back_with_an_error(
 
 
 async def test_unexpected_queue_error_is_undone_and_re_raised(
-    requests: GenerationRequests, lessons: FakeLessonRepository, queue: FakeQueue
+    requests: LessonRequests, lessons: FakeLessonRepository, queue: FakeQueue
 ):
     lessons.put(make_lesson(S.PENDING))
     queue.refuse(RuntimeError("bug in the queue adapter"))
@@ -104,7 +104,7 @@ async def test_unexpected_queue_error_is_undone_and_re_raised(
 
 
 async def test_concurrent_change_is_retried_and_queued_once(
-    requests: GenerationRequests, lessons: FakeLessonRepository, queue: FakeQueue
+    requests: LessonRequests, lessons: FakeLessonRepository, queue: FakeQueue
 ):
     lessons.put(make_lesson(S.PENDING))
 
@@ -123,7 +123,7 @@ async def test_concurrent_change_is_retried_and_queued_once(
 
 
 async def test_losing_the_race_to_another_request_enqueues_nothing(
-    requests: GenerationRequests, lessons: FakeLessonRepository, queue: FakeQueue
+    requests: LessonRequests, lessons: FakeLessonRepository, queue: FakeQueue
 ):
     lessons.put(make_lesson(S.PENDING))
     lessons.change_before_next_save(lambda lesson: lesson.queue())
@@ -135,7 +135,7 @@ async def test_losing_the_race_to_another_request_enqueues_nothing(
 
 
 async def test_lesson_that_keeps_changing_gives_up_with_a_conflict(
-    requests: GenerationRequests, lessons: FakeLessonRepository, queue: FakeQueue
+    requests: LessonRequests, lessons: FakeLessonRepository, queue: FakeQueue
 ):
     lessons.put(make_lesson(S.PENDING))
     for _ in range(3):
@@ -150,7 +150,7 @@ async def test_lesson_that_keeps_changing_gives_up_with_a_conflict(
 
 
 async def test_request_for_an_unknown_lesson_is_not_found(
-    requests: GenerationRequests, lessons: FakeLessonRepository
+    requests: LessonRequests, lessons: FakeLessonRepository
 ):
     lessons.put(make_lesson(S.PENDING))
 

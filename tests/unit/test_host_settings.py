@@ -152,14 +152,30 @@ def test_settings_missing_from_an_older_local_settings_file_come_from_the_exampl
     assert (project / localsettings.SETTINGS_FILE).read_text() == written
 
 
-def test_a_generated_secret_is_never_taken_from_the_example(tmp_path: Path):
-    project = _project(tmp_path, EXAMPLE, {"COSMOS_DATABASE": "mine"})
+def test_a_generated_secret_is_never_taken_from_the_example_but_made_anew(tmp_path: Path):
+    project = _project(tmp_path, {**EXAMPLE, "AUTH_JWT_SECRET": "from-the-example"}, {})
     environ: dict[str, str] = {}
 
     localsettings.apply(project, environ)
 
-    assert "AUTH_JWT_SECRET" not in environ
+    assert environ["AUTH_JWT_SECRET"] != "from-the-example"
+    assert len(environ["AUTH_JWT_SECRET"]) >= 32
     assert environ["SWEEP_SCHEDULE"] == "0 */1 * * * *"
+
+
+def test_a_copy_of_the_example_with_an_empty_secret_gets_one_generated_and_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    project = _project(tmp_path, EXAMPLE, dict(EXAMPLE))  # cp local.settings.json.example …
+    first: dict[str, str] = {}
+    again: dict[str, str] = {}
+
+    localsettings.apply(project, first)
+    localsettings.apply(project, again)
+
+    assert len(first["AUTH_JWT_SECRET"]) >= 32
+    assert again["AUTH_JWT_SECRET"] == first["AUTH_JWT_SECRET"]  # written once, then reused
+    assert "updated local.settings.json" in capsys.readouterr().out
 
 
 def test_missing_local_settings_file_is_created_from_the_example_with_a_fresh_secret(

@@ -2,38 +2,32 @@
 
 import asyncio
 import json
-from types import SimpleNamespace
+from collections.abc import Iterator
 from typing import Any
 
 import azure.functions as func
 import pytest
 
-from functions import http
-from functions.http import PROBLEM_JSON, Caller, authenticated, json_response, public
+from functions.http import Caller, authenticated, json_response, public
+from functions.problems import PROBLEM_JSON
+from tests.unit.fakes import USER
+from tests.unit.http_fakes import Served
 
 DEADLINE = 0.01
 
 
 @pytest.fixture
-def services(monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
-    """Stand-in services with a tiny deadline and a verifier that knows one user."""
-
-    async def user_id(authorization: str | None) -> str:
-        return "alice"
-
-    stand_in = SimpleNamespace(
-        settings=SimpleNamespace(http_deadline_seconds=DEADLINE, cors_allowed_origins=""),
-        verifier=SimpleNamespace(user_id=user_id),
-    )
-    monkeypatch.setattr(http, "get_services", lambda: stand_in)
-    return stand_in
+def served() -> Iterator[Served]:
+    """Services built from fakes, with a tiny deadline."""
+    with Served(deadline=DEADLINE) as served:
+        yield served
 
 
-def _request() -> func.HttpRequest:
+def _request(served: Served) -> func.HttpRequest:
     return func.HttpRequest(
         method="GET",
         url="http://localhost:7071/api/lessons/lesson-1?verbose=1",
-        headers={"Authorization": "Bearer token"},
+        headers={"Authorization": f"Bearer {served.token}"},
         params={},
         route_params={"lessonId": "lesson-1"},
         body=b"",
@@ -60,15 +54,16 @@ class Hanging:
         raise AssertionError("unreachable")
 
 
-@pytest.mark.usefixtures("services")
-async def test_authenticated_handler_slower_than_the_deadline_answers_503_with_retry_after():
+async def test_authenticated_handler_slower_than_the_deadline_answers_503_with_retry_after(
+    served: Served,
+):
     hanging = Hanging()
 
     @authenticated
     async def get_lesson(req: func.HttpRequest, caller: Caller) -> func.HttpResponse:
         return await hanging.wait_forever()
 
-    response = await asyncio.wait_for(get_lesson(_request()), timeout=5)
+    response = await asyncio.wait_for(get_lesson(_request(served)), timeout=5)
 
     assert response.status_code == 503
     assert response.mimetype == PROBLEM_JSON
@@ -83,30 +78,28 @@ async def test_authenticated_handler_slower_than_the_deadline_answers_503_with_r
     assert hanging.cancelled
 
 
-@pytest.mark.usefixtures("services")
-async def test_public_handler_slower_than_the_deadline_answers_503():
+async def test_public_handler_slower_than_the_deadline_answers_503(served: Served):
     hanging = Hanging()
 
     @public
     async def health(req: func.HttpRequest, services: Any) -> func.HttpResponse:
         return await hanging.wait_forever()
 
-    response = await asyncio.wait_for(health(_request()), timeout=5)
+    response = await asyncio.wait_for(health(_request(served)), timeout=5)
 
     assert response.status_code == 503
     assert "Retry-After" in response.headers
     assert hanging.cancelled
 
 
-async def test_handler_within_the_deadline_answers_as_it_likes(services: SimpleNamespace):
-    services.settings.http_deadline_seconds = 5.0
-
+async def test_handler_within_the_deadline_answers_as_it_likes():
     @authenticated
     async def get_lesson(req: func.HttpRequest, caller: Caller) -> func.HttpResponse:
         await asyncio.sleep(0)
         return json_response({"user": caller.user_id})
 
-    response = await get_lesson(_request())
+    with Served(deadline=5.0) as served:
+        response = await get_lesson(_request(served))
 
     assert response.status_code == 200
-    assert _json(response) == {"user": "alice"}
+    assert _json(response) == {"user": USER}

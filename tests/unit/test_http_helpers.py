@@ -6,10 +6,17 @@ from typing import Any
 import azure.functions as func
 import pytest
 
-from domain.errors import NotFound
+from domain.errors import (
+    IdentityProviderUnavailable,
+    NotFound,
+    QuotaExceeded,
+    SkillSyncError,
+    Unauthenticated,
+)
 from domain.roadmap import CreateRoadmapRequest
-from functions.http import MAX_BODY_BYTES, PROBLEM_JSON, Problem, read_json, resource_id
+from functions.http import MAX_BODY_BYTES, read_json, resource_id
 from functions.lessons import GenerateLessonRequest
+from functions.problems import PROBLEM_JSON, problem_response
 
 VALID = b'{"goal": "Learn Rust", "skillLevel": "beginner"}'
 
@@ -25,10 +32,25 @@ def _request(body: bytes = b"", route_params: dict[str, str] | None = None) -> f
     )
 
 
-def _problem(body: bytes, model: type[Any] = CreateRoadmapRequest, **kwargs: Any) -> Problem:
-    with pytest.raises(Problem) as raised:
+class Answer:
+    """The problem+json answer to an error, as a client reads it."""
+
+    def __init__(self, error: Exception) -> None:
+        self.response = problem_response(error, "/api/roadmaps")
+        self.body = _json(self.response)
+        self.status = self.body["status"]
+        self.title = self.body["title"]
+        self.detail = self.body.get("detail")
+        self.slug = str(self.body["type"]).removeprefix("/problems/")
+        self.extensions = {
+            k: v for k, v in self.body.items() if k not in ("type", "title", "status", "detail")
+        }
+
+
+def _problem(body: bytes, model: type[Any] = CreateRoadmapRequest, **kwargs: Any) -> Answer:
+    with pytest.raises(SkillSyncError) as raised:
         read_json(_request(body), model, **kwargs)
-    return raised.value
+    return Answer(raised.value)
 
 
 def _json(response: func.HttpResponse) -> dict[str, Any]:
@@ -154,15 +176,13 @@ def test_generate_body_force_must_be_a_boolean():
     assert [error["field"] for error in problem.extensions["errors"]] == ["force"]
 
 
-def test_problem_response_is_problem_json_with_type_title_status_instance():
-    problem = Problem(400, "Malformed JSON", "The request body is not valid JSON.", slug="bad")
-
-    response = problem.response("/api/roadmaps")
+def test_problem_response_is_problem_json_with_type_title_status_detail_instance():
+    response = _problem(b"{").response
 
     assert response.status_code == 400
     assert response.mimetype == PROBLEM_JSON
     assert _json(response) == {
-        "type": "/problems/bad",
+        "type": "/problems/malformed-json",
         "title": "Malformed JSON",
         "status": 400,
         "detail": "The request body is not valid JSON.",
@@ -170,32 +190,55 @@ def test_problem_response_is_problem_json_with_type_title_status_instance():
     }
 
 
-def test_problem_without_slug_or_detail_is_about_blank():
-    response = Problem(404, "Not Found").response("/api/lessons/x")
+def test_a_missing_resource_names_only_its_kind():
+    response = problem_response(NotFound("lesson", "secret-id"), "/api/lessons/x")
 
     assert _json(response) == {
         "type": "about:blank",
         "title": "Not Found",
         "status": 404,
+        "detail": "No lesson with that id.",
         "instance": "/api/lessons/x",
     }
 
 
-def test_problem_response_carries_headers_and_extensions():
-    problem = Problem(
-        401, "Unauthorized", headers={"WWW-Authenticate": "Bearer"}, errors=[{"field": "x"}]
-    )
+def test_an_unauthenticated_caller_is_told_the_scheme():
+    response = problem_response(Unauthenticated("the token has expired"), "/api/roadmaps")
 
-    response = problem.response("/api/roadmaps")
-
+    assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == "Bearer"
-    assert _json(response)["errors"] == [{"field": "x"}]
+    assert _json(response)["detail"] == "the token has expired"
+
+
+def test_an_identity_provider_outage_is_a_503_to_retry_not_a_401():
+    error = IdentityProviderUnavailable("keys unavailable: HTTP 500", retry_after=5)
+
+    response = problem_response(error, "/api/roadmaps")
+
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert "WWW-Authenticate" not in response.headers
+    assert "HTTP 500" not in response.get_body().decode()
+
+
+def test_a_used_up_allowance_says_when_to_come_back():
+    response = problem_response(QuotaExceeded("lessons", 30, 12.2), "/api/roadmaps")
+
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "13"
+    assert _json(response)["limit"] == 30
+    assert _json(response)["kind"] == "lessons"
+
+
+def test_an_unexpected_error_is_a_500_that_tells_nothing():
+    response = problem_response(KeyError("cosmos-internal-detail"), "/api/roadmaps")
+
+    assert response.status_code == 500
+    assert "cosmos-internal-detail" not in response.get_body().decode()
 
 
 def test_422_problem_response_lists_the_errors():
-    problem = _problem(b'{"goal": "Learn Go"}')
-
-    body = _json(problem.response("/api/roadmaps"))
+    body = _problem(b'{"goal": "Learn Go"}').body
 
     assert body["status"] == 422
     assert body["type"] == "/problems/validation-error"

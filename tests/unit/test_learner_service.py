@@ -5,9 +5,10 @@ from datetime import UTC, datetime
 import pytest
 
 from domain.errors import NotFound, QuotaExceeded
-from domain.generation import LESSONS, GenerationRequests
 from domain.learning import LearnerService
 from domain.lesson import GenerationStatus, Lesson
+from domain.lesson_requests import LessonRequests
+from domain.ports import Allowance
 from domain.progress import LearnerProgress, ProgressUpdate
 from tests.unit.fakes import (
     USER,
@@ -31,11 +32,11 @@ class World:
         self.lessons = FakeLessonRepository()
         self.progress = FakeProgressRepository()
         self.queue = FakeQueue()
-        self.quota = FakeQuota({LESSONS: (lessons_per_hour, 3_600)})
+        self.quota = FakeQuota({Allowance.LESSONS: (lessons_per_hour, 3_600)})
         self.service = LearnerService(
             self.lessons,
             self.progress,
-            GenerationRequests(self.lessons, self.queue, self.quota),
+            LessonRequests(self.lessons, self.queue, self.quota),
             prefetch_on_view=prefetch_on_view,
         )
 
@@ -106,7 +107,7 @@ async def test_generate_module_queues_only_pending_and_failed_lessons_and_charge
         S.QUEUED,
         S.GENERATING,
     ]
-    assert world.quota.spent(USER, LESSONS) == 2
+    assert world.quota.spent(USER, Allowance.LESSONS) == 2
 
 
 async def test_generate_module_with_nothing_to_write_queues_and_charges_nothing():
@@ -117,7 +118,7 @@ async def test_generate_module_with_nothing_to_write_queues_and_charges_nothing(
 
     assert queued == []
     assert world.queue.messages == []
-    assert world.quota.spent(USER, LESSONS) == 0
+    assert world.quota.spent(USER, Allowance.LESSONS) == 0
 
 
 async def test_generate_module_beyond_the_allowance_queues_nothing():
@@ -130,7 +131,7 @@ async def test_generate_module_beyond_the_allowance_queues_nothing():
     assert world.lessons.all()[::-1] == before
     assert world.lessons.saved == []
     assert world.queue.messages == []
-    assert world.quota.spent(USER, LESSONS) == 0
+    assert world.quota.spent(USER, Allowance.LESSONS) == 0
 
 
 async def test_completing_a_lesson_marks_it_viewed_too():
@@ -200,7 +201,7 @@ async def test_viewing_a_lesson_prefetches_the_next_one_of_its_module(
     assert world.status("module-1-2") is S.QUEUED
     assert world.status("module-1-3") is S.PENDING
     assert world.queue.lesson_ids == ["module-1-2"]
-    assert world.quota.spent(USER, LESSONS) == 1
+    assert world.quota.spent(USER, Allowance.LESSONS) == 1
 
 
 async def test_prefetch_follows_lesson_order_not_storage_order():
@@ -227,13 +228,13 @@ async def test_viewing_prefetches_nothing_when_the_next_lesson_needs_no_writing(
     assert world.status("module-1-2") is next_status
     assert world.status("module-1-3") is S.PENDING
     assert world.queue.messages == []
-    assert world.quota.spent(USER, LESSONS) == 0
+    assert world.quota.spent(USER, Allowance.LESSONS) == 0
 
 
 async def test_prefetch_never_spends_past_the_allowance():
     world = World(lessons_per_hour=1)
     world.module(S.COMPLETED, S.PENDING)
-    await world.quota.take(USER, LESSONS)
+    await world.quota.take(USER, Allowance.LESSONS)
 
     view = await world.service.mark(USER, "module-1-1", VIEWED)
 
@@ -244,7 +245,7 @@ async def test_prefetch_never_spends_past_the_allowance():
     assert stored.viewed_at == view.viewed_at
     assert world.status("module-1-2") is S.PENDING
     assert world.queue.messages == []
-    assert world.quota.spent(USER, LESSONS) == 1
+    assert world.quota.spent(USER, Allowance.LESSONS) == 1
 
 
 async def test_viewing_prefetches_nothing_when_prefetch_is_off():

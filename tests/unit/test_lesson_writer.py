@@ -7,12 +7,16 @@ import pytest
 
 from adapters.llm.offline import MODEL, OfflineProvider
 from domain.base import utcnow
-from domain.chain import NoProviderSucceeded
 from domain.content import LessonContent
-from domain.errors import ProviderRateLimited, ProviderRejected, ProviderUnavailable
+from domain.errors import (
+    NoProviderSucceeded,
+    ProviderRateLimited,
+    ProviderRejected,
+    ProviderUnavailable,
+)
 from domain.lesson import GenerationStatus, Lease, Lesson, Progress, Stage
+from domain.lesson_writer import GAVE_UP, LessonWriter, brief_for
 from domain.ports import GenerationMessage, LlmProvider, TaskKind
-from domain.writer import GAVE_UP, LessonWriter, brief_for
 from tests.unit.fakes import (
     USER,
     FakeLessonRepository,

@@ -13,8 +13,8 @@ import pytest
 
 from devhost.functions import FunctionSpec
 from devhost.hostconfig import HostConfig
-from domain.generation import LESSONS
 from domain.lesson import GenerationStatus
+from domain.ports import Allowance
 from domain.progress import ProgressUpdate
 from domain.roadmap import CreateRoadmapRequest
 from functions.api import OPERATIONS, document
@@ -246,11 +246,6 @@ def test_secured_operations_document_retry_after_on_503(doc: dict[str, Any]):
 # The handlers themselves, run on fakes: what the document promises is what they send.
 
 
-@pytest.fixture
-def served(monkeypatch: pytest.MonkeyPatch) -> Served:
-    return Served(monkeypatch)
-
-
 def _documented_headers(doc: dict[str, Any], name: str, status: int) -> set[str]:
     _, _, operation = _operations(doc)[name]
     return set(operation["responses"][str(status)].get("headers", {}))
@@ -316,7 +311,7 @@ async def test_a_refusal_past_the_allowance_sends_the_headers_documented(
     doc: dict[str, Any], served: Served
 ):
     served.lessons.put(make_lesson(GenerationStatus.PENDING))
-    await served.quota.take(USER, LESSONS, served.quota.limits[LESSONS][0])
+    await served.quota.take(USER, Allowance.LESSONS, served.quota.limits[Allowance.LESSONS][0])
 
     response = await served.call("generate_lesson", lessonId="lesson-1")
 

@@ -12,14 +12,14 @@ from domain.chain import (
     MAX_QUOTED_ANSWER,
     ChainPolicy,
     Cooldowns,
-    NoProviderSucceeded,
-    NoValidAnswer,
     ProviderChain,
 )
 from domain.content import CLEAN_MARKDOWN, LessonContent
 from domain.errors import (
     ContentRejected,
     FinalError,
+    NoProviderSucceeded,
+    NoValidAnswer,
     ProviderRateLimited,
     ProviderRejected,
     ProviderTimeout,

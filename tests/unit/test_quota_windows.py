@@ -15,11 +15,12 @@ from azure.cosmos.aio import ContainerProxy
 
 from adapters.quota import CosmosQuota
 from domain.errors import QuotaExceeded
+from domain.ports import Allowance
 from tests.unit.fakes import WINDOW_START, FakeUtcClock
 
 HOUR = 3_600
 LIMIT = 3
-KIND = "lessons"
+KIND = Allowance.LESSONS
 _PREDICATE = re.compile(r"^FROM c WHERE c\.count <= (-?\d+)$")
 
 

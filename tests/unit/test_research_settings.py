@@ -1,7 +1,6 @@
 """Research settings: which sources to ask, in what order, which are skipped and why."""
 
 import os
-from collections.abc import Iterator
 
 import pytest
 from pydantic import ValidationError
@@ -10,7 +9,7 @@ from adapters.settings import (
     RESEARCH_SOURCES,
     Settings,
     SettingsError,
-    get_settings,
+    load_settings,
     settings_from,
 )
 
@@ -18,6 +17,7 @@ REQUIRED = {
     "AzureWebJobsStorage": "UseDevelopmentStorage=true",
     "COSMOS_ENDPOINT": "https://localhost:8081",
     "COSMOS_KEY": "cosmos-key",
+    "SWEEP_SCHEDULE": "0 */1 * * * *",
     "AUTH_JWT_SECRET": "a-development-secret-of-at-least-32-characters",
 }
 STACKEXCHANGE_KEY = "se-key-NEVER-PRINTED-0a1b2c"
@@ -138,29 +138,27 @@ def test_research_keys_are_never_in_the_printed_settings():
 
 
 @pytest.fixture
-def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+def environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     names = {name.lower() for name in Settings.model_fields} | {"azurewebjobsstorage"}
     for name in list(os.environ):
         if name.lower() in names:
             monkeypatch.delenv(name)
     for name, value in REQUIRED.items():
         monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
-    yield monkeypatch
-    get_settings.cache_clear()
+    return monkeypatch
 
 
 def test_research_docs_are_read_as_json_from_the_environment(environment: pytest.MonkeyPatch):
     environment.setenv("RESEARCH_DOCS", DOCS_JSON)
 
-    assert get_settings().research_docs == DOCS
+    assert load_settings().research_docs == DOCS
 
 
 def test_research_docs_that_are_not_strings_are_named(environment: pytest.MonkeyPatch):
     environment.setenv("RESEARCH_DOCS", '{"htmx": 3}')
 
-    with pytest.raises(SettingsError, match=r"research_docs\.htmx"):
-        get_settings()
+    with pytest.raises(SettingsError, match=r"RESEARCH_DOCS\.htmx"):
+        load_settings()
 
 
 def test_settings_error_never_shows_a_research_key(environment: pytest.MonkeyPatch):
@@ -169,9 +167,9 @@ def test_settings_error_never_shows_a_research_key(environment: pytest.MonkeyPat
     environment.setenv("RESEARCH_SOURCES", "youtube,bing")
 
     with pytest.raises(SettingsError) as raised:
-        get_settings()
+        load_settings()
 
-    assert "research_sources" in str(raised.value)
+    assert "RESEARCH_SOURCES" in str(raised.value)
     assert YOUTUBE_KEY not in str(raised.value)
     assert GITHUB_TOKEN not in str(raised.value)
 
@@ -185,5 +183,5 @@ def test_research_docs_that_are_not_json_fail_with_a_settings_error(
 ):
     environment.setenv("RESEARCH_DOCS", "htmx=https://htmx.org/docs/")
 
-    with pytest.raises(SettingsError, match="research_docs"):
-        get_settings()
+    with pytest.raises(SettingsError, match="RESEARCH_DOCS"):
+        load_settings()

@@ -6,14 +6,19 @@ from typing import Any
 import pytest
 
 from adapters.llm.offline import OfflineProvider
-from domain.chain import NoProviderSucceeded, NoValidAnswer
-from domain.errors import NotFound, ProviderUnavailable, QuotaExceeded
-from domain.generation import LESSONS, ROADMAPS, GenerationRequests
+from domain.errors import (
+    NoProviderSucceeded,
+    NotFound,
+    NoValidAnswer,
+    ProviderUnavailable,
+    QuotaExceeded,
+)
 from domain.lesson import GenerationStatus
-from domain.ports import LlmProvider, RoadmapBrief, TaskKind
+from domain.lesson_requests import LessonRequests
+from domain.ports import Allowance, LlmProvider, RoadmapBrief, TaskKind
 from domain.progress import LearnerProgress
 from domain.roadmap import CreateRoadmapRequest, RoadmapOutline
-from domain.roadmaps import RoadmapService
+from domain.roadmap_service import RoadmapService
 from domain.views import ProgressCounts
 from tests.unit.fakes import (
     USER,
@@ -46,13 +51,15 @@ class World:
         self.roadmaps = FakeRoadmapRepository()
         self.progress = FakeProgressRepository()
         self.queue = FakeQueue()
-        self.quota = FakeQuota({ROADMAPS: (roadmaps_per_day, 86_400), LESSONS: (30, 3_600)})
+        self.quota = FakeQuota(
+            {Allowance.ROADMAPS: (roadmaps_per_day, 86_400), Allowance.LESSONS: (30, 3_600)}
+        )
         self.planner = planner or FakeProvider("groq")
         self.service = RoadmapService(
             self.roadmaps,
             self.lessons,
             chain_of(self.planner, *fallbacks).chain,
-            GenerationRequests(self.lessons, self.queue, self.quota),
+            LessonRequests(self.lessons, self.queue, self.quota),
             planning_budget=PLANNING_BUDGET,
             progress=self.progress,
             quota=self.quota,
@@ -274,7 +281,7 @@ async def test_get_shows_each_lessons_current_status():
     world = World()
     created = await world.service.create(USER, _request(modules=OUTLINE, prefetch=0))
     lists = created.modules[1].lessons[0]
-    await GenerationRequests(world.lessons, world.queue).request(USER, lists.id)
+    await LessonRequests(world.lessons, world.queue).request(USER, lists.id)
 
     view = await world.service.get(USER, created.id)
 
@@ -298,7 +305,7 @@ async def test_create_spends_one_roadmap_of_the_learners_allowance():
 
     await world.service.create(USER, _request(modules=OUTLINE))
 
-    assert world.quota.spent(USER, ROADMAPS) == 1
+    assert world.quota.spent(USER, Allowance.ROADMAPS) == 1
 
 
 async def test_create_past_the_roadmap_allowance_plans_stores_and_queues_nothing():
@@ -309,7 +316,7 @@ async def test_create_past_the_roadmap_allowance_plans_stores_and_queues_nothing
     with pytest.raises(QuotaExceeded) as refused:
         await world.service.create(USER, _request())
 
-    assert (refused.value.kind, refused.value.limit) == (ROADMAPS, 1)
+    assert (refused.value.kind, refused.value.limit) == (Allowance.ROADMAPS, 1)
     assert world.planner.calls == 1
     assert (world.lessons.all(), world.roadmaps.all(), world.queue.lesson_ids) == stored
 

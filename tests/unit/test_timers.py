@@ -4,7 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from devhost.timers import CronSchedule, IntervalSchedule, parse_schedule
+from adapters.ncrontab import CronSchedule
+from devhost.timers import IntervalSchedule, parse_schedule
 
 
 def at(text: str) -> datetime:

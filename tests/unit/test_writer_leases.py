@@ -6,12 +6,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain.base import utcnow
-from domain.chain import NoProviderSucceeded
-from domain.errors import ProviderUnavailable
+from domain.errors import NoProviderSucceeded, ProviderUnavailable
 from domain.lesson import GenerationStatus, Lease, Lesson, Progress, Stage
+from domain.lesson_writer import GAVE_UP, LessonWriter
 from domain.ports import Draft, GenerationMessage, LlmTask
 from domain.research import DOCS, Digest
-from domain.writer import GAVE_UP, LessonWriter
 from tests.unit.fakes import (
     USER,
     FakeLessonRepository,

@@ -6,9 +6,9 @@ import pytest
 
 from domain.base import utcnow
 from domain.lesson import GenerationStatus, Lesson, Source, Stage
+from domain.lesson_writer import NO_RESEARCH, LessonWriter, brief_for, query_for
 from domain.ports import GenerationMessage, LessonBrief, LlmProvider
 from domain.research import DOCS, GITHUB, STACKOVERFLOW, Digest, ResearchQuery
-from domain.writer import NO_RESEARCH, LessonWriter, brief_for, query_for
 from tests.support.samples import lesson_json
 from tests.unit.fakes import USER, FakeLessonRepository, FakeProvider, chain_of, make_lesson
 from tests.unit.research_fakes import FakeResearcher, finding, published

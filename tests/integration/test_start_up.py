@@ -1,0 +1,58 @@
+"""Start-up as the Functions host does it: importing ``function_app`` validates every setting."""
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.conftest import PROCESS_SETTINGS, ROOT
+
+LLM_MODULES = ("adapters.llm", "adapters.research.", "groq", "google.genai", "openai")
+REPORT = f"""
+import json, sys
+import function_app
+print(json.dumps(sorted(m for m in sys.modules if m.startswith({LLM_MODULES!r}))))
+"""
+
+
+def _import_app(**settings: str) -> subprocess.CompletedProcess[str]:
+    """``import function_app`` in a fresh interpreter that sees only ``settings``."""
+    environment = {k: v for k, v in os.environ.items() if k not in PROCESS_SETTINGS}
+    return subprocess.run(
+        [sys.executable, "-c", REPORT],
+        cwd=ROOT,
+        env={**environment, **settings},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_a_missing_and_an_invalid_setting_stop_the_import_naming_both() -> None:
+    settings = {k: v for k, v in PROCESS_SETTINGS.items() if k != "COSMOS_ENDPOINT"}
+
+    result = _import_app(**settings, COSMOS_TIMEOUT_SECONDS="abc")
+
+    assert result.returncode != 0
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert "COSMOS_ENDPOINT: Field required" in last_line
+    assert "COSMOS_TIMEOUT_SECONDS: Input should be a valid number" in last_line
+    assert "abc" not in last_line.replace("COSMOS_", "")
+
+
+def test_a_secret_left_as_a_key_vault_reference_stops_the_import() -> None:
+    reference = "@Microsoft.KeyVault(VaultName=kv-prod;SecretName=jwt)"
+
+    result = _import_app(**{**PROCESS_SETTINGS, "AUTH_JWT_SECRET": reference})
+
+    assert result.returncode != 0
+    assert "AUTH_JWT_SECRET: is an unresolved Key Vault reference" in result.stderr
+    assert "kv-prod" not in result.stderr
+
+
+def test_valid_settings_import_the_app_without_any_language_model_code() -> None:
+    result = _import_app(**PROCESS_SETTINGS)
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
