@@ -6,16 +6,27 @@ VENV := .venv
 PY := $(VENV)/bin/python
 NODE_DEPS := devhost/node_modules/.installed
 PY_DEPS := $(VENV)/.installed
+# checkov pins dependencies that clash with the app's, so it gets a virtualenv of its own.
+INFRA_VENV := .tools/checkov
+INFRA_DEPS := $(INFRA_VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,$(shell command -v sudo))
 
-.PHONY: deps run test check unit integration e2e browser chromium bench clean
+.PHONY: deps infra-deps run test check unit integration e2e browser chromium bench clean
 
 deps: $(PY_DEPS) $(NODE_DEPS)
+
+# Only the offline infra checks need checkov, so `make run` does not install it.
+infra-deps: $(INFRA_DEPS)
 
 $(PY_DEPS): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(INFRA_DEPS): requirements-infra.txt
+	test -x $(INFRA_VENV)/bin/python || $(PYTHON) -m venv $(INFRA_VENV)
+	$(INFRA_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-infra.txt
 	touch $@
 
 $(NODE_DEPS): devhost/package.json devhost/package-lock.json
@@ -30,7 +41,7 @@ check: deps
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 
-test: check $(CHROMIUM)
+test: check $(CHROMIUM) $(INFRA_DEPS)
 	$(PY) -m pytest
 
 unit: deps
@@ -57,4 +68,4 @@ bench: deps
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) devhost/node_modules .devhost .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .tools devhost/node_modules .devhost .pytest_cache .mypy_cache .ruff_cache

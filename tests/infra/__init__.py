@@ -1,0 +1,1 @@
+"""Offline checks of infra/: the Bicep parses, agrees with the code, and passes checkov."""
