@@ -8,11 +8,10 @@ import re
 from pathlib import Path
 
 import pytest
-from pydantic import AliasChoices
 
-from adapters import settings as settings_module
 from adapters.cosmos import CONTAINERS, DEFAULT_TTL
 from adapters.queue import LESSON_GENERATION_POISON_QUEUE, LESSON_GENERATION_QUEUE
+from adapters.settings import PRODUCTION_SETTINGS, Settings, env_names
 from tests.infra.bicep import (
     BICEP_FILES,
     INFRA,
@@ -37,17 +36,6 @@ HOST_SETTINGS = {
     "APPLICATIONINSIGHTS_CONNECTION_STRING": "the host: where its telemetry goes",
     "APPLICATIONINSIGHTS_AUTHENTICATION_STRING": "the host: Entra ID ingestion (local auth is off)",
 }
-# Until adapters/settings.py declares PRODUCTION_SETTINGS, what a deployment must set.
-FALLBACK_PRODUCTION_SETTINGS = (
-    "AUTH_JWKS_URL",
-    "AUTH_ISSUER",
-    "AUTH_AUDIENCE",
-    "AUTH_DEV_TOKENS",
-    "CORS_ALLOWED_ORIGINS",
-    "SWEEP_SCHEDULE",
-    "REQUIRE_LLM_PROVIDER",
-    "COSMOS_ENDPOINT",
-)
 # Flex Consumption refuses these (the runtime is in functionAppConfig).
 REFUSED_SETTINGS = {"FUNCTIONS_WORKER_RUNTIME", "FUNCTIONS_EXTENSION_VERSION"}
 # Large bodies nothing queries: indexing them would only make writes dearer.
@@ -59,18 +47,9 @@ LARGE_BODIES = {
 
 def code_settings() -> tuple[set[str], set[str]]:
     """(every variable adapters/settings.py reads, those a production deployment must set)."""
-    read, required = set(), set()
-    for name, field in settings_module.Settings.model_fields.items():
-        alias = field.validation_alias
-        if isinstance(alias, AliasChoices):
-            names = {str(choice) for choice in alias.choices}
-        else:
-            names = {str(alias or name.upper())}
-        read |= names
-        if field.is_required():
-            required |= names
-    production = getattr(settings_module, "PRODUCTION_SETTINGS", FALLBACK_PRODUCTION_SETTINGS)
-    return read, required | set(production)
+    names = env_names()
+    required = {names[name] for name, field in Settings.model_fields.items() if field.is_required()}
+    return set(names.values()), required | set(PRODUCTION_SETTINGS)
 
 
 def binding_settings() -> set[str]:
