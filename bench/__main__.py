@@ -18,13 +18,8 @@ from adapters.settings import Settings, settings_from
 from bench import chain, research
 from bench.rows import row
 from devhost.emulators import Emulators, Ports
-from domain.roadmap import (
-    CreateRoadmapRequest,
-    LessonPlan,
-    ModulePlan,
-    RoadmapOutline,
-    build_roadmap,
-)
+from domain.lesson import Lesson
+from tests.support.samples import skeleton_lessons
 
 RESULTS = Path(__file__).resolve().parent / "results"
 ROUNDS = 15
@@ -41,19 +36,8 @@ def _settings(ports: Ports) -> Settings:
     )
 
 
-def _lessons(user: str, count: int = 16):
-    outline = RoadmapOutline(
-        modules=[
-            ModulePlan(
-                title="Module",
-                lessons=[
-                    LessonPlan(title=f"Lesson {i}", objectives=["Objective"]) for i in range(count)
-                ],
-            )
-        ]
-    )
-    request = CreateRoadmapRequest(goal="Benchmark", skill_level="beginner")
-    return build_roadmap(user, request, outline, "bench")[1]
+def _lessons(user: str, count: int = 16) -> list[Lesson]:
+    return skeleton_lessons(user, count, goal="Benchmark", planned_by="bench")
 
 
 async def _median_ms(work: Callable[[int], Awaitable[None]], rounds: int = ROUNDS) -> float:

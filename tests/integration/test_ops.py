@@ -20,17 +20,10 @@ from domain.base import utcnow
 from domain.content import LessonContent
 from domain.lesson import GenerationStatus, Lesson, ProviderAttempt
 from domain.lesson_requests import message_for
-from domain.roadmap import (
-    CreateRoadmapRequest,
-    LessonPlan,
-    ModulePlan,
-    RoadmapOutline,
-    build_roadmap,
-)
 from ops.cli import main
 from ops.context import poison_name
 from tests.conftest import Stack
-from tests.support.samples import lesson_json
+from tests.support.samples import lesson_json, skeleton_lessons
 
 Repos = tuple[CosmosLessonRepository, CosmosRoadmapRepository]
 S = GenerationStatus
@@ -63,18 +56,7 @@ async def _ops(
 
 
 async def _lessons(repos: Repos, user_id: str, count: int) -> list[Lesson]:
-    outline = RoadmapOutline(
-        modules=[
-            ModulePlan(
-                title="Module",
-                lessons=[
-                    LessonPlan(title=f"Lesson {n}", objectives=["Objective"]) for n in range(count)
-                ],
-            )
-        ]
-    )
-    request = CreateRoadmapRequest(goal="Learn Rust", skill_level="beginner")
-    lessons = build_roadmap(user_id, request, outline, planned_by="learner")[1]
+    lessons = skeleton_lessons(user_id, count)
     await repos[0].add_all(lessons)
     return lessons
 

@@ -1,6 +1,9 @@
 """Answers a good model would give: a valid lesson and a valid roadmap outline, as JSON data."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from domain.lesson import Lesson
 
 
 def lesson_json(
@@ -78,3 +81,21 @@ def outline_json() -> dict[str, Any]:
             }
         ]
     }
+
+
+def skeleton_lessons(
+    user_id: str, count: int, *, goal: str = "Learn Rust", planned_by: str = "learner"
+) -> "list[Lesson]":
+    """``count`` pending lesson skeletons of one module, as onboarding stores them."""
+    from domain.roadmap import (
+        CreateRoadmapRequest,
+        LessonPlan,
+        ModulePlan,
+        RoadmapOutline,
+        build_roadmap,
+    )
+
+    plans = [LessonPlan(title=f"Lesson {n}", objectives=["Objective"]) for n in range(count)]
+    outline = RoadmapOutline(modules=[ModulePlan(title="Module", lessons=plans)])
+    request = CreateRoadmapRequest(goal=goal, skill_level="beginner")
+    return build_roadmap(user_id, request, outline, planned_by=planned_by)[1]
