@@ -112,6 +112,31 @@ param keyVaultPublicNetworkAccess string = 'Enabled'
 @description('Daily Log Analytics ingestion cap in GB; -1 for none.')
 param logDailyQuotaGb int = 1
 
+@description('Traces per second the Python worker keeps (rate-limited sampling of its spans; metrics, which the alerts read, are never sampled).')
+param traceSamplesPerSecond string = '1'
+
+@description('Email address that receives the alerts (ALERT_EMAIL); empty for none: the alerts still fire and show in the portal.')
+param alertEmail string = ''
+
+@description('Alert when more than this percentage of finished lessons failed in 15 minutes.')
+@minValue(1)
+@maxValue(100)
+param alertFailedLessonPercent int = 20
+
+@description('Alert when the 95th percentile of time-to-lesson over 15 minutes exceeds this many milliseconds.')
+@minValue(1000)
+param alertTimeToLessonP95Ms int = 60000
+
+@description('Alert when more than this percentage of completed lessons came from a fallback provider in 15 minutes.')
+@minValue(1)
+@maxValue(100)
+param alertFallbackPercent int = 50
+
+@description('Alert when more than this percentage of HTTP requests answered 5xx in 15 minutes.')
+@minValue(1)
+@maxValue(100)
+param alertServerErrorPercent int = 5
+
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = {
   'azd-env-name': environmentName
@@ -243,6 +268,7 @@ module api 'app/functionapp.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     httpPerInstanceConcurrency: httpPerInstanceConcurrency
+    traceSamplesPerSecond: traceSamplesPerSecond
     appSettings: {
       COSMOS_ENDPOINT: cosmos.outputs.endpoint
       COSMOS_DATABASE: database.outputs.name
@@ -258,6 +284,32 @@ module api 'app/functionapp.bicep' = {
       GEMINI_MODEL: geminiModel
       QWEN_MODEL: qwenModel
     }
+  }
+}
+
+module alerts 'app/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  params: {
+    namePrefix: 'alert-${resourceToken}'
+    location: location
+    tags: tags
+    applicationInsightsId: monitoring.outputs.applicationInsightsId
+    alertEmail: alertEmail
+    failedLessonPercentThreshold: alertFailedLessonPercent
+    timeToLessonP95ThresholdMs: alertTimeToLessonP95Ms
+    fallbackPercentThreshold: alertFallbackPercent
+    serverErrorPercentThreshold: alertServerErrorPercent
+  }
+}
+
+module workbook 'app/workbook.bicep' = {
+  name: 'workbook'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    applicationInsightsId: monitoring.outputs.applicationInsightsId
   }
 }
 

@@ -34,6 +34,9 @@ param deploymentContainerUrl string
 @description('Application Insights connection string (ingestion is authenticated with Entra ID).')
 param applicationInsightsConnectionString string
 
+@description('Traces per second the Python worker keeps (OTEL_TRACES_SAMPLER_ARG of the rate-limited sampler); metrics are never sampled.')
+param traceSamplesPerSecond string = '1'
+
 @description('Name of the Key Vault the references point at.')
 param keyVaultName string
 
@@ -69,6 +72,16 @@ var hostSettings = {
   AZURE_CLIENT_ID: identityClientId
   APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+  // OpenTelemetry (host.json telemetryMode): the Python worker exports its own spans, metrics and
+  // logs (the host then drops the log lines it used to forward); OTEL_SERVICE_NAME is the
+  // worker's cloud_RoleName in Application Insights.
+  PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY: 'true'
+  OTEL_SERVICE_NAME: 'skillsync-lessons'
+  // Sampling: in OpenTelemetry mode the host ignores host.json samplingSettings, so the worker's
+  // spans are sampled by azure-monitor-opentelemetry's rate-limited sampler (its own default,
+  // made explicit and tunable). Metrics, which the alerts read, are never sampled.
+  OTEL_TRACES_SAMPLER: 'microsoft.rate_limited'
+  OTEL_TRACES_SAMPLER_ARG: traceSamplesPerSecond
 }
 
 var plainSettings = [for setting in items(union(hostSettings, appSettings)): {

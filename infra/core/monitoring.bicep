@@ -69,5 +69,6 @@ resource identityMetricsPublisher 'Microsoft.Authorization/roleAssignments@2022-
 }
 
 output applicationInsightsName string = applicationInsights.name
+output applicationInsightsId string = applicationInsights.id
 output connectionString string = applicationInsights.properties.ConnectionString
 output logAnalyticsWorkspaceId string = workspace.id

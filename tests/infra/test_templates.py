@@ -27,7 +27,8 @@ from tests.infra.bicep import (
     unquoted,
 )
 
-# Settings the Functions host or an Azure SDK reads, rather than adapters/settings.py.
+# Settings the Functions host, the Python worker or an SDK reads, rather than (or as well as)
+# adapters/settings.py.
 HOST_SETTINGS = {
     "AzureWebJobsStorage__accountName": "the host's identity-based storage (triggers, timers)",
     "AzureWebJobsStorage__credential": "the host: 'managedidentity' selects the app's identity",
@@ -35,6 +36,10 @@ HOST_SETTINGS = {
     "AZURE_CLIENT_ID": "azure-identity's DefaultAzureCredential: the identity to sign in as",
     "APPLICATIONINSIGHTS_CONNECTION_STRING": "the host: where its telemetry goes",
     "APPLICATIONINSIGHTS_AUTHENTICATION_STRING": "the host: Entra ID ingestion (local auth is off)",
+    "PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY": "the Python worker: sends its own telemetry",
+    "OTEL_SERVICE_NAME": "the OpenTelemetry SDK: service.name, the worker's cloud_RoleName",
+    "OTEL_TRACES_SAMPLER": "azure-monitor-opentelemetry: which sampler (rate-limited)",
+    "OTEL_TRACES_SAMPLER_ARG": "azure-monitor-opentelemetry: traces kept per second",
 }
 # Flex Consumption refuses these (the runtime is in functionAppConfig).
 REFUSED_SETTINGS = {"FUNCTIONS_WORKER_RUNTIME", "FUNCTIONS_EXTENSION_VERSION"}
