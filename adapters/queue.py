@@ -51,6 +51,29 @@ def create_queue_client(
     return QueueClient(url, queue_name, credential=identity, **options)
 
 
+class StorageQueueDepths:
+    """Approximate lengths of the queues the app owns (``QueueDepths``), for the sweeper's gauge."""
+
+    def __init__(self, clients: list[QueueClient]) -> None:
+        self._clients = clients
+
+    async def depths(self) -> dict[str, int]:
+        """Queue name → approximate message count; ``StorageUnavailable`` if unreachable."""
+        try:
+            return {
+                client.queue_name: (await client.get_queue_properties()).approximate_message_count
+                or 0
+                for client in self._clients
+            }
+        except AzureError as error:
+            raise StorageUnavailable(f"queue depth unavailable: {type(error).__name__}") from error
+
+    async def close(self) -> None:
+        """Close the clients' connections."""
+        for client in self._clients:
+            await client.close()
+
+
 class StorageQueuePublisher:
     """Sends generation requests to the ``lesson-generation`` queue."""
 

@@ -30,6 +30,7 @@ PRODUCTION_SETTINGS = (
     "CORS_ALLOWED_ORIGINS",
     "SWEEP_SCHEDULE",
     "REQUIRE_LLM_PROVIDER",
+    "APPLICATIONINSIGHTS_CONNECTION_STRING",
 )
 
 
@@ -147,6 +148,9 @@ class Settings(BaseSettings):
     quota_roadmaps_per_day: int = Field(default=5, ge=1, le=1_000)
     poll_after_seconds: int = Field(default=2, ge=1, le=60)
     health_timeout_seconds: Seconds = 3.0
+    applicationinsights_connection_string: SecretStr | None = Field(
+        default=None, description="Where telemetry goes; unset, the app reports nothing."
+    )
     log_level: str = "INFO"
 
     @field_validator("*", mode="before")
@@ -180,6 +184,7 @@ class Settings(BaseSettings):
         "auth_jwks_url",
         "auth_issuer",
         "auth_audience",
+        "applicationinsights_connection_string",
         mode="before",
     )
     @classmethod

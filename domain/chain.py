@@ -46,6 +46,15 @@ from domain.ports import (
     RoadmapBrief,
     TaskKind,
 )
+from domain.telemetry import (
+    ATTR_MODEL,
+    ATTR_OUTCOME,
+    ATTR_PROVIDER,
+    PROVIDER_ATTEMPTS,
+    PROVIDER_TOKENS,
+    NoTelemetry,
+    Telemetry,
+)
 from domain.validation import parse_json_as
 
 log = logging.getLogger(__name__)
@@ -120,6 +129,7 @@ class ProviderChain:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         if not providers:
             raise ValueError("the chain needs at least one provider")
@@ -130,6 +140,7 @@ class ProviderChain:
         self._clock = clock
         self._sleep = sleep
         self._rng = rng or random.Random()
+        self._telemetry = telemetry or NoTelemetry()
 
     async def generate(
         self, kind: TaskKind, brief: LessonBrief | RoadmapBrief, schema: type[M], *, budget: float
@@ -145,6 +156,33 @@ class ProviderChain:
     def _note(self, run: "_Run", provider: LlmProvider, outcome: Outcome, started: float) -> None:
         ms = round((self._clock() - started) * 1000)
         run.trail.append(ProviderAttempt(provider=provider.name, outcome=outcome, ms=ms))
+        attributes = {ATTR_PROVIDER: provider.name, ATTR_OUTCOME: outcome.value}
+        self._telemetry.count(PROVIDER_ATTEMPTS, 1, attributes)
+
+    async def _call(self, provider: LlmProvider, task: LlmTask, seconds: float) -> Draft:
+        """One call to one provider, as a span with its model, outcome and tokens."""
+        attributes = {ATTR_PROVIDER: provider.name, ATTR_MODEL: provider.model}
+        with self._telemetry.span("llm.attempt", attributes) as span:
+            draft = await asyncio.wait_for(provider.generate(task, time_limit=seconds), seconds)
+            tokens = draft.usage
+            span.set(
+                {
+                    ATTR_OUTCOME: "answered",
+                    "skillsync.tokens.input": tokens.prompt_tokens if tokens else 0,
+                    "skillsync.tokens.output": tokens.completion_tokens if tokens else 0,
+                }
+            )
+            if tokens is not None:
+                named = {ATTR_PROVIDER: provider.name}
+                self._telemetry.count(
+                    PROVIDER_TOKENS, tokens.prompt_tokens, {**named, "skillsync.direction": "input"}
+                )
+                self._telemetry.count(
+                    PROVIDER_TOKENS,
+                    tokens.completion_tokens,
+                    {**named, "skillsync.direction": "output"},
+                )
+            return draft
 
     async def _ask(
         self, provider: LlmProvider, schema: type[M], run: "_Run"
@@ -164,7 +202,7 @@ class ProviderChain:
                 timeout = min(timeout, left)
             started = self._clock()
             try:
-                draft = await asyncio.wait_for(provider.generate(task, time_limit=timeout), timeout)
+                draft = await self._call(provider, task, timeout)
             except ProviderRateLimited as error:
                 self._note(run, provider, Outcome.RATE_LIMITED, started)
                 wait = error.retry_after

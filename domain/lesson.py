@@ -169,6 +169,8 @@ class Lesson(DocumentModel):
     queued_at: Timestamp | None = None
     # The status the latest learner request came from (a forced rewrite: completed).
     queued_from: GenerationStatus | None = None
+    # W3C trace context of the latest learner request: the sweeper's re-sends link to it.
+    trace: dict[str, str] = Field(default_factory=dict)
     # The latest retryable problem, shown while the lesson waits for its next delivery.
     last_error: str | None = None
     generated_at: datetime | None = None

@@ -2,12 +2,20 @@
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from domain.base import utcnow
-from domain.errors import ConcurrencyConflict, SkillSyncError, StorageUnavailable
+from domain.errors import ConcurrencyConflict, QuotaExceeded, SkillSyncError, StorageUnavailable
 from domain.lesson import IN_FLIGHT, GenerationStatus, Lesson
 from domain.ports import Allowance, GenerationMessage, GenerationQueue, LessonRepository, Quota
+from domain.telemetry import (
+    ATTR_LESSON,
+    ATTR_OUTCOME,
+    ATTR_USER,
+    QUOTA_REFUSALS,
+    NoTelemetry,
+    Telemetry,
+)
 
 log = logging.getLogger(__name__)
 
@@ -25,11 +33,17 @@ class LessonRequests:
     """The learner's side of generation: queue a lesson at most once while it is in flight."""
 
     def __init__(
-        self, lessons: LessonRepository, queue: GenerationQueue, quota: Quota | None = None
+        self,
+        lessons: LessonRepository,
+        queue: GenerationQueue,
+        quota: Quota | None = None,
+        *,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self._lessons = lessons
         self._queue = queue
         self._quota = quota
+        self._telemetry = telemetry or NoTelemetry()
 
     async def request(
         self, user_id: str, lesson_id: str, *, force: bool = False, charge: bool = True
@@ -39,6 +53,13 @@ class LessonRequests:
         A request that queues spends one of the learner's lessons (``charge``); one that ends up
         queuing nothing (another request won, the queue refused) gives it back.
         """
+        attributes = {ATTR_LESSON: lesson_id, ATTR_USER: self._telemetry.user(user_id)}
+        with self._telemetry.span("lesson.request", attributes) as span:
+            lesson = await self._request(user_id, lesson_id, force=force, charge=charge)
+            span.set({ATTR_OUTCOME: lesson.status.value})
+            return lesson
+
+    async def _request(self, user_id: str, lesson_id: str, *, force: bool, charge: bool) -> Lesson:
         lesson = await self._lessons.get(user_id, lesson_id)
         if not wants_queue(lesson, force=force):
             return lesson
@@ -50,6 +71,7 @@ class LessonRequests:
                     return lesson  # another request queued it meanwhile
                 previous = lesson.status
                 lesson.queue(force=force)
+                lesson.trace = self._telemetry.carrier()
                 try:
                     await self._lessons.save(lesson)
                 except ConcurrencyConflict:
@@ -75,6 +97,7 @@ class LessonRequests:
             previous = {lesson.id: lesson.status for lesson in wanted}
             for lesson in wanted:
                 lesson.queue()
+                lesson.trace = self._telemetry.carrier()
             saved = await asyncio.gather(
                 *(self._lessons.save(lesson) for lesson in wanted), return_exceptions=True
             )
@@ -93,7 +116,7 @@ class LessonRequests:
 
     async def _charge(self, user_id: str, count: int) -> int:
         if count and self._quota is not None:
-            await self._quota.take(user_id, Allowance.LESSONS, count)
+            await take(self._quota, self._telemetry, user_id, Allowance.LESSONS, count)
             return count
         return 0
 
@@ -103,7 +126,7 @@ class LessonRequests:
         try:
             await self._quota.refund(user_id, Allowance.LESSONS, count)
         except SkillSyncError as error:  # the learner loses a unit; the request's error matters
-            log.warning("could not give back %d lessons to %s: %s", count, user_id, error)
+            log.warning("could not give back %d lessons: %s", count, error)
 
     async def cancel(self, user_id: str, lesson_id: str) -> Lesson:
         """Withdraw a queued lesson (back to ``pending``, or ``completed`` for a rewrite).
@@ -128,7 +151,7 @@ class LessonRequests:
         Each item pairs a lesson with the status it had before it was queued.
         """
         results = await asyncio.gather(
-            *(self._queue.enqueue(message_for(lesson)) for lesson, _ in queued),
+            *(self._queue.enqueue(message_for(lesson, lesson.trace)) for lesson, _ in queued),
             return_exceptions=True,
         )
         failed = [(item, result) for item, result in zip(queued, results, strict=True) if result]
@@ -151,6 +174,19 @@ class LessonRequests:
             log.error("lesson %s stays queued without a message: %s", lesson.id, error)
 
 
-def message_for(lesson: Lesson) -> GenerationMessage:
-    """The queue message that asks for ``lesson`` to be written."""
-    return GenerationMessage(lesson_id=lesson.id, user_id=lesson.user_id, requested_at=utcnow())
+def message_for(lesson: Lesson, trace: Mapping[str, str] | None = None) -> GenerationMessage:
+    """The queue message that asks for ``lesson`` to be written, carrying ``trace``."""
+    return GenerationMessage(
+        lesson_id=lesson.id, user_id=lesson.user_id, requested_at=utcnow(), trace=dict(trace or {})
+    )
+
+
+async def take(
+    quota: Quota, telemetry: Telemetry, user_id: str, kind: Allowance, count: int = 1
+) -> None:
+    """Spend ``count`` of an allowance, counting a refusal in telemetry."""
+    try:
+        await quota.take(user_id, kind, count)
+    except QuotaExceeded:
+        telemetry.count(QUOTA_REFUSALS, 1, {"skillsync.allowance": kind.value})
+        raise

@@ -12,6 +12,19 @@ from domain.errors import ConcurrencyConflict, FinalError, NotFound
 from domain.lesson import GenerationStatus, Lesson, ProviderAttempt, Source, Stage
 from domain.ports import GenerationMessage, LessonBrief, LessonRepository, LlmChain, TaskKind
 from domain.research import Digest, Finding, Research, ResearchQuery, normalise_url
+from domain.telemetry import (
+    ATTR_LESSON,
+    ATTR_OUTCOME,
+    ATTR_PROVIDER,
+    ATTR_USER,
+    LESSONS_FAILED,
+    LESSONS_POISONED,
+    QUEUE_WAIT,
+    NoTelemetry,
+    SpanKind,
+    Telemetry,
+    report_completed,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +58,7 @@ class LessonWriter:
         owner: str = "worker",
         lease_seconds: float = 180.0,
         clock: Callable[[], datetime] = utcnow,
+        telemetry: Telemetry | None = None,
     ) -> None:
         """``owner`` names this worker in leases; a claim lasts ``lease_seconds`` unrenewed."""
         self._lessons = lessons
@@ -54,14 +68,31 @@ class LessonWriter:
         self._owner = owner
         self._lease = timedelta(seconds=lease_seconds)
         self._clock = clock
+        self._telemetry = telemetry or NoTelemetry()
 
     async def handle(self, message: GenerationMessage) -> Lesson | None:
         """Write the lesson if it can be claimed; a duplicate or stale message does nothing.
 
         It can be claimed when queued, or generating under an expired lease (its worker died).
         A final failure is stored on the lesson as ``failed``; a retryable one hands the lesson
-        back to the queue and raises, so the message is delivered again.
+        back to the queue and raises, so the message is delivered again. The work continues the
+        trace the message carries (the learner's request).
         """
+        attributes = {
+            ATTR_LESSON: message.lesson_id,
+            ATTR_USER: self._telemetry.user(message.user_id),
+        }
+        with self._telemetry.span(
+            "lesson.write", attributes, kind=SpanKind.CONSUMER, parent=message.trace
+        ) as span:
+            waited = self._clock() - message.requested_at
+            self._telemetry.record(QUEUE_WAIT, max(0.0, waited.total_seconds() * 1000))
+            lesson = await self._handle(message)
+            outcome = lesson.status.value if lesson is not None else "skipped"
+            span.set({ATTR_OUTCOME: outcome, ATTR_PROVIDER: (lesson and lesson.provider) or ""})
+            return lesson
+
+    async def _handle(self, message: GenerationMessage) -> Lesson | None:
         lesson = await self._claim(message)
         if lesson is None:
             return None
@@ -74,10 +105,13 @@ class LessonWriter:
         except FinalError as error:
             lesson.fail(str(error), _attempts_of(error))
             await self._lessons.save(lesson)
+            self._telemetry.count(LESSONS_FAILED, 1, {"skillsync.reason": "final"})
         except Exception as error:
             claim = lesson.lease.claim if lesson.lease else ""
             await self._release(message, claim, _attempts_of(error), _problem(error))
             raise
+        if lesson.status is GenerationStatus.COMPLETED:
+            report_completed(self._telemetry, lesson, (time.perf_counter() - started) * 1000)
         log.info(
             "lesson %s %s in %.0f ms (provider %s)",
             lesson.id,
@@ -105,6 +139,8 @@ class LessonWriter:
         )
         lesson.fail(GAVE_UP)
         await self._lessons.save(lesson)
+        self._telemetry.count(LESSONS_POISONED, 1)
+        self._telemetry.count(LESSONS_FAILED, 1, {"skillsync.reason": "poisoned"})
         return lesson
 
     async def _claim(self, message: GenerationMessage) -> Lesson | None:
@@ -126,12 +162,15 @@ class LessonWriter:
         return lesson
 
     async def _write(self, lesson: Lesson) -> None:
-        digest = await self._research(lesson)
+        with self._telemetry.span("lesson.research"):
+            digest = await self._research(lesson)
         await self._advance(lesson, Stage.WRITING, 30)
         references = tuple(digest.findings)
-        written = await self._chain.generate(
-            TaskKind.LESSON, brief_for(lesson, references), LessonContent, budget=self._budget
-        )
+        with self._telemetry.span("lesson.generate") as span:
+            written = await self._chain.generate(
+                TaskKind.LESSON, brief_for(lesson, references), LessonContent, budget=self._budget
+            )
+            span.set({ATTR_PROVIDER: written.draft.provider})
         draft = written.draft
         lesson.complete(
             written.value.reading_only_from([f.url for f in references], normalise_url),

@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Generic, Protocol, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from domain.base import DocumentModel, utcnow
 from domain.lesson import Lesson, ProviderAttempt, TokenUsage
@@ -27,6 +27,8 @@ class GenerationMessage(DocumentModel):
     lesson_id: str
     user_id: str
     requested_at: datetime
+    # W3C trace context of whoever sent it, so the worker continues the learner's trace.
+    trace: dict[str, str] = Field(default_factory=dict)
 
 
 class LessonRepository(Protocol):
@@ -96,6 +98,14 @@ class Quota(Protocol):
 
     async def refund(self, user_id: str, kind: Allowance, count: int = 1) -> None:
         """Give back ``count`` spent on a request that ended up doing nothing."""
+        ...
+
+
+class QueueDepths(Protocol):
+    """How many messages wait in each queue the app owns (approximate, as Storage reports)."""
+
+    async def depths(self) -> dict[str, int]:
+        """Queue name → approximate message count; ``StorageUnavailable`` if unreachable."""
         ...
 
 

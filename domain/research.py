@@ -15,6 +15,14 @@ from typing import Protocol, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from domain.base import DocumentModel
+from domain.telemetry import (
+    ATTR_OUTCOME,
+    ATTR_SOURCE,
+    RESEARCH_CACHE,
+    RESEARCH_SOURCES,
+    NoTelemetry,
+    Telemetry,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -150,8 +158,10 @@ class Researcher:
         source_timeout: float,
         budget: float,
         tokens: int,
+        telemetry: "Telemetry | None" = None,
     ) -> None:
         self._sources = list(sources)
+        self._telemetry: Telemetry = telemetry or NoTelemetry()
         self._cache = cache
         self._source_timeout = source_timeout
         self._budget = budget
@@ -161,6 +171,8 @@ class Researcher:
         """A digest for the query; a cache hit asks no source."""
         if self._cache is not None:
             cached = await _quietly(self._cache.get(query.key), None)
+            outcome = "hit" if cached is not None else "miss"
+            self._telemetry.count(RESEARCH_CACHE, 1, {ATTR_OUTCOME: outcome})
             if cached is not None:
                 return Digest(within_tokens(cached, self._tokens), from_cache=True)
         tasks = {
@@ -171,6 +183,7 @@ class Researcher:
             log.info(
                 "research: %s did not answer within the %.1f s budget", tasks[task], self._budget
             )
+            self._note(tasks[task], "over_budget")
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
         found: list[Finding] = []
@@ -185,15 +198,29 @@ class Researcher:
             await _quietly(self._cache.put(query.key, ranked), None)
         return Digest(within_tokens(ranked, self._tokens), answered=sorted(answered))
 
+    def _note(self, source: str, outcome: str) -> None:
+        self._telemetry.count(RESEARCH_SOURCES, 1, {ATTR_SOURCE: source, ATTR_OUTCOME: outcome})
+
     async def _ask(self, source: ResearchSource, query: ResearchQuery) -> list[Finding] | None:
         limit = min(self._source_timeout, self._budget)
-        try:
-            return await asyncio.wait_for(source.search(query, time_limit=limit), limit)
-        except TimeoutError:
-            log.info("research: %s timed out after %.1f s", source.kind, limit)
-        except Exception:  # a broken source must never cost the lesson
-            log.exception("research: %s failed", source.kind)
-        return None
+        with self._telemetry.span("research.source", {ATTR_SOURCE: source.kind}) as span:
+            outcome = "failed"
+            try:
+                found = await asyncio.wait_for(source.search(query, time_limit=limit), limit)
+                outcome = "found" if found else "empty"
+                span.set({ATTR_OUTCOME: outcome, "skillsync.findings": len(found)})
+                self._note(source.kind, outcome)
+                return found
+            except TimeoutError:
+                outcome = "timeout"
+                log.info("research: %s timed out after %.1f s", source.kind, limit)
+            except asyncio.CancelledError:  # over the total budget: counted by research()
+                raise
+            except Exception:  # a broken source must never cost the lesson
+                log.exception("research: %s failed", source.kind)
+            span.set({ATTR_OUTCOME: outcome})
+            self._note(source.kind, outcome)
+            return None
 
 
 async def _quietly(work: Awaitable[T], default: T) -> T:

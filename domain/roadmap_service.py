@@ -3,7 +3,7 @@
 import asyncio
 
 from domain.lesson import Lesson
-from domain.lesson_requests import LessonRequests
+from domain.lesson_requests import LessonRequests, take
 from domain.ports import (
     Allowance,
     LessonRepository,
@@ -16,6 +16,7 @@ from domain.ports import (
 )
 from domain.progress import LearnerProgress
 from domain.roadmap import CreateRoadmapRequest, RoadmapOutline, build_roadmap
+from domain.telemetry import NoTelemetry, Telemetry
 from domain.views import LessonSummary, RoadmapList, RoadmapView, roadmap_list
 
 LEARNER = "learner"
@@ -34,6 +35,7 @@ class RoadmapService:
         planning_budget: float,
         progress: ProgressRepository | None = None,
         quota: Quota | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self._roadmaps = roadmaps
         self._lessons = lessons
@@ -42,6 +44,7 @@ class RoadmapService:
         self._planning_budget = planning_budget
         self._progress = progress
         self._quota = quota
+        self._telemetry = telemetry or NoTelemetry()
 
     async def create(self, user_id: str, request: CreateRoadmapRequest) -> RoadmapView:
         """Store a roadmap with ``pending`` lessons; queue the first ``request.prefetch``.
@@ -49,7 +52,7 @@ class RoadmapService:
         Spends one of the learner's roadmaps (checked before any planning or writing).
         """
         if self._quota is not None:
-            await self._quota.take(user_id, Allowance.ROADMAPS)
+            await take(self._quota, self._telemetry, user_id, Allowance.ROADMAPS)
         try:
             return await self._create(user_id, request)
         except Exception:
@@ -64,6 +67,7 @@ class RoadmapService:
         previous = [lesson.status for lesson in prefetched]
         for lesson in prefetched:
             lesson.queue()
+            lesson.trace = self._telemetry.carrier()
         # Lessons first, the roadmap last: a roadmap is never visible without its lessons.
         await self._lessons.add_all(lessons)
         await self._roadmaps.add(roadmap)

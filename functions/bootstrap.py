@@ -40,10 +40,17 @@ from adapters.cosmos_repository import CosmosLessonRepository, CosmosRoadmapRepo
 from adapters.identity import create_credential, needs_identity
 from adapters.jwks import create_jwks_client
 from adapters.progress_repository import CosmosProgressRepository
-from adapters.queue import LESSON_GENERATION_QUEUE, StorageQueuePublisher, create_queue_client
+from adapters.queue import (
+    LESSON_GENERATION_POISON_QUEUE,
+    LESSON_GENERATION_QUEUE,
+    StorageQueueDepths,
+    StorageQueuePublisher,
+    create_queue_client,
+)
 from adapters.quota import CosmosQuota
 from adapters.settings import Settings, load_settings
 from adapters.settings_rules import NETWORK_PROVIDERS
+from adapters.telemetry import configure_telemetry
 from domain.chain import Cooldowns
 from domain.learning import LearnerService
 from domain.lesson_requests import LessonRequests
@@ -52,6 +59,7 @@ from domain.ports import Allowance, Generated, LessonBrief, RoadmapBrief, TaskKi
 from domain.research import Digest, ResearchQuery
 from domain.roadmap_service import RoadmapService
 from domain.sweeper import Sweeper
+from domain.telemetry import NoTelemetry, Telemetry
 
 if TYPE_CHECKING:
     from domain.chain import ProviderChain
@@ -85,6 +93,7 @@ class Services:
     writer: LessonWriter
     sweeper: Sweeper
     cooldowns: Cooldowns
+    telemetry: Telemetry = field(default_factory=NoTelemetry)
     probes: Mapping[str, Probe] = field(default_factory=dict)
     closers: tuple[Closer, ...] = ()
 
@@ -94,11 +103,20 @@ class Services:
             await close()
 
 
-Builder = Callable[[Settings, Cooldowns], Services]
+@dataclass(frozen=True)
+class Shared:
+    """What every invocation of a worker process shares: provider rests and the telemetry."""
+
+    cooldowns: Cooldowns = field(default_factory=Cooldowns)
+    telemetry: Telemetry = field(default_factory=NoTelemetry)
 
 
-def build_services(settings: Settings, cooldowns: Cooldowns) -> Services:
+Builder = Callable[[Settings, Shared], Services]
+
+
+def build_services(settings: Settings, shared: Shared) -> Services:
     """Wire the application to Azure from settings. Creates clients but opens no connection."""
+    cooldowns, telemetry = shared.cooldowns, shared.telemetry
     identity = create_credential(settings) if needs_identity(settings) else None
     cosmos = create_cosmos_client(settings, identity)
     database = cosmos.get_database_client(settings.cosmos_database)
@@ -108,9 +126,15 @@ def build_services(settings: Settings, cooldowns: Cooldowns) -> Services:
         create_queue_client(settings, LESSON_GENERATION_QUEUE, identity)
     )
     jwks_http = create_jwks_client() if settings.auth_jwks_url else None
-    chain = _OnFirstUse(lambda: _chain(settings, cooldowns))
+    depths = StorageQueueDepths(
+        [
+            create_queue_client(settings, name, identity)
+            for name in (LESSON_GENERATION_QUEUE, LESSON_GENERATION_POISON_QUEUE)
+        ]
+    )
+    chain = _OnFirstUse(lambda: _chain(settings, cooldowns, telemetry))
     research = _OnFirstUse(
-        lambda: _researcher(settings, database.get_container_client(RESEARCH_CACHE))
+        lambda: _researcher(settings, database.get_container_client(RESEARCH_CACHE), telemetry)
     )
     quota = CosmosQuota(
         database.get_container_client(QUOTAS),
@@ -119,8 +143,14 @@ def build_services(settings: Settings, cooldowns: Cooldowns) -> Services:
             Allowance.ROADMAPS: (settings.quota_roadmaps_per_day, 86_400),
         },
     )
-    generation = LessonRequests(lessons, publisher, quota)
-    closers: list[Closer] = [publisher.close, cosmos.close, chain.aclose, research.aclose]
+    generation = LessonRequests(lessons, publisher, quota, telemetry=telemetry)
+    closers: list[Closer] = [
+        publisher.close,
+        depths.close,
+        cosmos.close,
+        chain.aclose,
+        research.aclose,
+    ]
     if jwks_http is not None:
         closers.append(jwks_http.aclose)
     if identity is not None:
@@ -137,6 +167,7 @@ def build_services(settings: Settings, cooldowns: Cooldowns) -> Services:
             planning_budget=settings.llm_outline_budget_seconds,
             progress=progress,
             quota=quota,
+            telemetry=telemetry,
         ),
         learner=LearnerService(
             lessons, progress, generation, prefetch_on_view=settings.prefetch_on_view
@@ -148,31 +179,37 @@ def build_services(settings: Settings, cooldowns: Cooldowns) -> Services:
             researcher=_DeferredResearch(research),
             owner=WORKER,
             lease_seconds=settings.generation_lease_seconds,
+            telemetry=telemetry,
         ),
         sweeper=Sweeper(
             lessons,
             publisher,
             queued_for=settings.stuck_queued_seconds,
             max_requeues=settings.max_requeues,
+            depths=depths,
+            telemetry=telemetry,
         ),
         cooldowns=cooldowns,
+        telemetry=telemetry,
         probes={"cosmos": database.read, "queue": publisher.ping},
         closers=tuple(closers),
     )
 
 
-def _chain(settings: Settings, cooldowns: Cooldowns) -> "tuple[ProviderChain, httpx.AsyncClient]":
+def _chain(
+    settings: Settings, cooldowns: Cooldowns, telemetry: Telemetry
+) -> "tuple[ProviderChain, httpx.AsyncClient]":
     from adapters.llm.factory import build_chain  # provider SDKs load only when writing
 
-    return build_chain(settings, cooldowns)
+    return build_chain(settings, cooldowns, telemetry)
 
 
 def _researcher(
-    settings: Settings, cache: ContainerProxy
+    settings: Settings, cache: ContainerProxy, telemetry: Telemetry
 ) -> "tuple[Researcher, httpx.AsyncClient]":
     from adapters.research.factory import build_researcher  # likewise the research sources
 
-    return build_researcher(settings, cache)
+    return build_researcher(settings, cache, telemetry)
 
 
 class _OnFirstUse(Generic[T]):
@@ -217,9 +254,11 @@ class _DeferredResearch:
 class Application:
     """One per worker process: the validated settings, the cooldowns, and services per loop."""
 
-    def __init__(self, settings: Settings, build: Builder = build_services) -> None:
+    def __init__(
+        self, settings: Settings, build: Builder = build_services, shared: Shared | None = None
+    ) -> None:
         self.settings = settings
-        self.cooldowns = Cooldowns()
+        self.shared = shared or Shared(telemetry=configure_telemetry(settings))
         self._build = build
         self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Services] = (
             weakref.WeakKeyDictionary()
@@ -230,7 +269,7 @@ class Application:
         loop = asyncio.get_running_loop()
         services = self._by_loop.get(loop)
         if services is None:
-            services = self._by_loop[loop] = self._build(self.settings, self.cooldowns)
+            services = self._by_loop[loop] = self._build(self.settings, self.shared)
         return services
 
 
@@ -250,11 +289,16 @@ def start(settings: Settings | None = None, *, build: Builder = build_services) 
     return _current
 
 
-def current_services() -> Services:
-    """The services triggers use: the running loop's, built by the started application."""
+def current_application() -> Application:
+    """The started application (tools and tests that need the process's shared parts)."""
     if _current is None:
         raise RuntimeError("the application is not started: import function_app first")
-    return _current.services()
+    return _current
+
+
+def current_services() -> Services:
+    """The services triggers use: the running loop's, built by the started application."""
+    return current_application().services()
 
 
 @contextmanager
@@ -262,7 +306,8 @@ def serving(services: Services) -> Iterator[Services]:
     """Inside the block, every trigger uses ``services`` (the seam for tests and tools)."""
     global _current
     previous = _current
-    _current = Application(services.settings, lambda _settings, _cooldowns: services)
+    shared = Shared(services.cooldowns, services.telemetry)
+    _current = Application(services.settings, lambda _settings, _shared: services, shared)
     try:
         yield services
     finally:

@@ -20,6 +20,7 @@ from domain.errors import (
     RequestTooLarge,
     StorageUnavailable,
 )
+from domain.telemetry import SpanKind
 from functions.bootstrap import Services, current_services
 from functions.problems import problem_response
 
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
 MAX_BODY_BYTES = 64 * 1024
+TRACE_HEADERS = ("traceparent", "tracestate")
 # Ids we issue are UUIDs; anything else cannot name a resource, so it is not looked up.
 _ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 
@@ -112,14 +114,14 @@ def _endpoint(
 ) -> Callable[[func.HttpRequest], Awaitable[func.HttpResponse]]:
     async def endpoint(req: func.HttpRequest) -> func.HttpResponse:
         services = current_services()
-        try:
-            async with asyncio.timeout(services.settings.http_deadline_seconds):
-                response = await run(req, services)
-        except TimeoutError:  # never hang: a slow dependency is a 503 the client can retry
-            error: Exception = StorageUnavailable("the request ran out of time")
-            response = problem_response(error, _path(req.url))
-        except Exception as error:  # every error becomes a problem response
-            response = problem_response(error, _path(req.url))
+        with services.telemetry.span(
+            f"{req.method} {original.__name__}",
+            {"http.request.method": req.method, "http.route": original.__name__},
+            kind=SpanKind.SERVER,
+            parent=_trace_context(req),
+        ) as span:
+            response = await _answer(req, services, run)
+            span.set({"http.response.status_code": response.status_code})
         for name, value in cors_headers(req.headers.get("Origin"), services.settings).items():
             response.headers[name] = value
         return response
@@ -130,6 +132,24 @@ def _endpoint(
     endpoint.__doc__ = original.__doc__
     endpoint.__module__ = original.__module__
     return endpoint
+
+
+async def _answer(
+    req: func.HttpRequest, services: Services, run: PublicHandler
+) -> func.HttpResponse:
+    """The handler's answer within the deadline, or the problem its error maps to."""
+    try:
+        async with asyncio.timeout(services.settings.http_deadline_seconds):
+            return await run(req, services)
+    except TimeoutError:  # never hang: a slow dependency is a 503 the client can retry
+        return problem_response(StorageUnavailable("the request ran out of time"), _path(req.url))
+    except Exception as error:  # every error becomes a problem response
+        return problem_response(error, _path(req.url))
+
+
+def _trace_context(req: func.HttpRequest) -> dict[str, str]:
+    """The caller's W3C trace context, if it sent one, so this request joins its trace."""
+    return {name: req.headers[name] for name in TRACE_HEADERS if req.headers.get(name)}
 
 
 def cors_headers(origin: str | None, settings: Settings) -> dict[str, str]:

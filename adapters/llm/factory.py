@@ -13,6 +13,7 @@ from adapters.settings import Settings
 from domain.chain import ChainPolicy, Cooldowns, ProviderChain
 from domain.content import CLEAN_MARKDOWN
 from domain.ports import LlmProvider
+from domain.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ def _provider(name: str, settings: Settings, http: httpx.AsyncClient) -> LlmProv
 
 
 def build_chain(
-    settings: Settings, cooldowns: Cooldowns
+    settings: Settings, cooldowns: Cooldowns, telemetry: Telemetry | None = None
 ) -> tuple[ProviderChain, httpx.AsyncClient]:
     """The chain the settings describe, and the HTTP client its providers share."""
     used, skipped = settings.llm_chain()
@@ -55,6 +56,10 @@ def build_chain(
         auth_rest=settings.llm_auth_cooldown_seconds,
     )
     chain = ProviderChain(
-        providers, cooldowns, policy, validation_context={CLEAN_MARKDOWN: clean_markdown}
+        providers,
+        cooldowns,
+        policy,
+        validation_context={CLEAN_MARKDOWN: clean_markdown},
+        telemetry=telemetry,
     )
     return chain, http

@@ -13,6 +13,7 @@ from adapters.research.stackoverflow import StackOverflowSource
 from adapters.research.youtube import YouTubeSource
 from adapters.settings import Settings
 from domain.research import Researcher, ResearchSource
+from domain.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ def _source(name: str, settings: Settings, http: httpx.AsyncClient) -> ResearchS
 
 
 def build_researcher(
-    settings: Settings, cache: ContainerProxy
+    settings: Settings, cache: ContainerProxy, telemetry: Telemetry | None = None
 ) -> tuple[Researcher, httpx.AsyncClient]:
     """The researcher the settings describe, and the HTTP client its sources share."""
     used, skipped = settings.research_plan()
@@ -54,6 +55,7 @@ def build_researcher(
         source_timeout=settings.research_source_timeout_seconds,
         budget=settings.research_budget_seconds,
         tokens=settings.research_token_budget,
+        telemetry=telemetry,
     )
     log.info("research sources: %s", ", ".join(used) or "none")
     return researcher, http

@@ -7,7 +7,15 @@ import sys
 
 from tests.conftest import PROCESS_SETTINGS, ROOT
 
-LLM_MODULES = ("adapters.llm", "adapters.research.", "groq", "google.genai", "openai")
+# Neither language-model code nor the telemetry exporter loads unless it is needed.
+LLM_MODULES = (
+    "adapters.llm",
+    "adapters.research.",
+    "groq",
+    "google.genai",
+    "openai",
+    "azure.monitor",
+)
 REPORT = f"""
 import json, sys
 import function_app
@@ -56,3 +64,38 @@ def test_valid_settings_import_the_app_without_any_language_model_code() -> None
 
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+
+
+TELEMETRY = """
+import function_app
+from opentelemetry import metrics, trace
+from functions import bootstrap
+print(type(bootstrap.current_application().shared.telemetry).__name__)
+print(type(trace.get_tracer_provider()).__name__, type(metrics.get_meter_provider()).__name__)
+"""
+
+
+def test_a_connection_string_sends_telemetry_to_application_insights() -> None:
+    connection = (
+        "InstrumentationKey=00000000-0000-0000-0000-000000000000;"
+        "IngestionEndpoint=http://127.0.0.1:9/"
+    )
+    environment = {k: v for k, v in os.environ.items() if k not in PROCESS_SETTINGS}
+    result = subprocess.run(
+        [sys.executable, "-c", TELEMETRY],
+        cwd=ROOT,
+        env={
+            **environment,
+            **PROCESS_SETTINGS,
+            "APPLICATIONINSIGHTS_CONNECTION_STRING": connection,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert lines[-2:] == ["OpenTelemetryReporter", "TracerProvider MeterProvider"]
+    assert "00000000-0000-0000-0000-000000000000" not in result.stdout + result.stderr

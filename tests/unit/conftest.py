@@ -7,6 +7,7 @@ import pytest
 
 from tests.unit.fakes import FakeLessonRepository, FakeQueue
 from tests.unit.http_fakes import Served
+from tests.unit.telemetry_fakes import Exported, exporting
 
 
 @pytest.fixture
@@ -23,3 +24,10 @@ def lessons() -> FakeLessonRepository:
 @pytest.fixture
 def queue() -> FakeQueue:
     return FakeQueue()
+
+
+@pytest.fixture
+def exported() -> Iterator[Exported]:
+    """Telemetry to memory: an ``OpenTelemetryReporter`` whose every export can be read back."""
+    with exporting() as telemetry:
+        yield telemetry

@@ -19,7 +19,7 @@ from adapters.llm.offline import OfflineProvider
 from domain.chain import ChainPolicy, Cooldowns, ProviderChain
 from domain.content import LessonContent
 from domain.errors import ConcurrencyConflict, NotFound, QuotaExceeded, StorageUnavailable
-from domain.lesson import GenerationStatus, Lease, Lesson, ProviderAttempt, Stage
+from domain.lesson import GenerationStatus, Lease, Lesson, ProviderAttempt, Stage, TokenUsage
 from domain.ports import (
     Allowance,
     Draft,
@@ -38,6 +38,7 @@ from domain.ports import (
 )
 from domain.progress import LearnerProgress
 from domain.roadmap import Roadmap, RoadmapOutline
+from domain.telemetry import Telemetry
 from domain.views import LessonSummary
 
 USER = "user-1"
@@ -357,8 +358,10 @@ class FakeProvider:
         needs_network: bool = True,
         clock: FakeClock | None = None,
         takes: float = 0.0,
+        usage: TokenUsage | None = None,
     ) -> None:
         self.name = name
+        self.usage = usage
         self.model = f"{name}-model"
         self.needs_network = needs_network
         self.tasks: list[LlmTask] = []
@@ -380,11 +383,13 @@ class FakeProvider:
         script = self._script[task.kind]
         if not script:
             offline = await OfflineProvider().generate(task, time_limit=time_limit)
-            return Draft(payload=offline.payload, provider=self.name, model=self.model)
+            return Draft(
+                payload=offline.payload, provider=self.name, model=self.model, usage=self.usage
+            )
         reply = script.popleft()
         if isinstance(reply, Exception):
             raise reply
-        return Draft(payload=reply, provider=self.name, model=self.model)
+        return Draft(payload=reply, provider=self.name, model=self.model, usage=self.usage)
 
 
 @dataclass
@@ -403,6 +408,7 @@ def chain_of(
     validation_context: Mapping[str, Any] | None = None,
     clock: FakeClock | None = None,
     cooldowns: Cooldowns | None = None,
+    telemetry: Telemetry | None = None,
 ) -> Chain:
     """A chain of ``providers`` that never really waits; jitter is seeded."""
     clock = clock or FakeClock()
@@ -416,6 +422,7 @@ def chain_of(
         clock=clock,
         sleep=sleep,
         rng=random.Random(7),
+        telemetry=telemetry,
     )
     return Chain(chain=chain, clock=clock, sleep=sleep, cooldowns=cooldowns)
 

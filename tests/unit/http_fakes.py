@@ -6,6 +6,7 @@ installed through ``functions.bootstrap.serving``.
 """
 
 import json
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from domain.lesson_requests import LessonRequests
 from domain.lesson_writer import LessonWriter
 from domain.roadmap_service import RoadmapService
 from domain.sweeper import Sweeper
+from domain.telemetry import NoTelemetry, Telemetry
 from functions.bootstrap import Services, serving
 from tests.unit.fakes import (
     USER,
@@ -61,7 +63,14 @@ class Served:
     the one seam for substituting them; every call carries a valid token for ``USER``.
     """
 
-    def __init__(self, *, cors: str = ALLOWED_ORIGIN, deadline: float = 5.0) -> None:
+    def __init__(
+        self,
+        *,
+        cors: str = ALLOWED_ORIGIN,
+        deadline: float = 5.0,
+        telemetry: Telemetry | None = None,
+        providers: Sequence[FakeProvider] = (),
+    ) -> None:
         self.lessons = FakeLessonRepository()
         self.progress = FakeProgressRepository()
         self.queue = FakeQueue()
@@ -69,9 +78,10 @@ class Served:
         settings = settings_from(
             {**SETTINGS, "CORS_ALLOWED_ORIGINS": cors, "HTTP_DEADLINE_SECONDS": str(deadline)}
         )
-        generation = LessonRequests(self.lessons, self.queue, self.quota)
+        telemetry = telemetry or NoTelemetry()
+        generation = LessonRequests(self.lessons, self.queue, self.quota, telemetry=telemetry)
         self.verifier = TokenVerifier(dev_secret(settings))
-        chain = chain_of(FakeProvider()).chain
+        chain = chain_of(*(providers or [FakeProvider()]), telemetry=telemetry).chain
         self.services = Services(
             settings=settings,
             verifier=self.verifier,
@@ -84,11 +94,15 @@ class Served:
                 planning_budget=20.0,
                 progress=self.progress,
                 quota=self.quota,
+                telemetry=telemetry,
             ),
             learner=LearnerService(self.lessons, self.progress, generation, prefetch_on_view=False),
-            writer=LessonWriter(self.lessons, chain, budget=5.0),
-            sweeper=Sweeper(self.lessons, self.queue, queued_for=60, max_requeues=3),
+            writer=LessonWriter(self.lessons, chain, budget=5.0, telemetry=telemetry),
+            sweeper=Sweeper(
+                self.lessons, self.queue, queued_for=60, max_requeues=3, telemetry=telemetry
+            ),
             cooldowns=Cooldowns(),
+            telemetry=telemetry,
             probes={"cosmos": _answers, "queue": _answers},
         )
         self.token = self.verifier.issue(USER)

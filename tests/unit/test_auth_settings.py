@@ -6,9 +6,8 @@ from pydantic import ValidationError
 
 from adapters.auth import DevTokensDisabled, TokenVerifier
 from adapters.settings import Settings, settings_from
-from domain.chain import Cooldowns
 from domain.errors import Unauthenticated
-from functions.bootstrap import Services, build_services
+from functions.bootstrap import Services, Shared, build_services
 from tests.unit.identity_fakes import AUDIENCE, ISSUER, JWKS_URL, SECRET, IdentityProvider
 
 BASE = {
@@ -141,7 +140,7 @@ def _http_clients(services: Services) -> list[httpx.AsyncClient]:
 
 
 async def test_services_close_the_jwks_client_they_made():
-    services = build_services(_settings(AUTH_JWKS_URL=JWKS_URL), Cooldowns())
+    services = build_services(_settings(AUTH_JWKS_URL=JWKS_URL), Shared())
     (http,) = _http_clients(services)  # the key set's; the providers' are not built yet
     assert (http.timeout.connect, http.timeout.read) == (3.0, 5.0)
 
@@ -151,7 +150,7 @@ async def test_services_close_the_jwks_client_they_made():
 
 
 async def test_services_make_no_jwks_client_without_a_key_set():
-    services = build_services(_settings(AUTH_JWT_SECRET=SECRET), Cooldowns())
+    services = build_services(_settings(AUTH_JWT_SECRET=SECRET), Shared())
     await services.aclose()
 
     assert _http_clients(services) == []
