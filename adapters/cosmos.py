@@ -16,6 +16,7 @@ from domain.errors import ConcurrencyConflict, NotFound, StorageUnavailable
 ROADMAPS = "roadmaps"
 LESSONS = "lessons"
 RESEARCH_CACHE = "research-cache"
+LESSON_CACHE = "lesson-cache"
 PROGRESS = "progress"
 QUOTAS = "quotas"
 # Container name → partition key path. Every learner document lives in its user's partition, so
@@ -28,9 +29,10 @@ CONTAINERS: dict[str, str] = {
     PROGRESS: "/userId",
     QUOTAS: "/userId",
     RESEARCH_CACHE: "/id",
+    LESSON_CACHE: "/id",
 }
 # Containers whose items expire by their own ``ttl`` field (-1: on, with no default expiry).
-DEFAULT_TTL: dict[str, int] = {RESEARCH_CACHE: -1, QUOTAS: -1}
+DEFAULT_TTL: dict[str, int] = {RESEARCH_CACHE: -1, QUOTAS: -1, LESSON_CACHE: -1}
 
 # Status codes that may pass: throttled, timed out, or the service is (briefly) unavailable.
 _TRANSIENT = {408, 429, 449, 500, 502, 503, 504}

@@ -119,6 +119,16 @@ class Settings(BaseSettings):
     llm_outline_budget_seconds: Seconds = 20.0
     llm_rate_limit_cooldown_seconds: Seconds = 30.0
     llm_auth_cooldown_seconds: Annotated[float, Field(gt=0, le=86_400)] = 3600.0
+    llm_breaker_failures: int = Field(
+        default=3, ge=1, le=50, description="Consecutive 5xx/timeouts before a provider rests."
+    )
+    llm_breaker_rest_seconds: Seconds = Field(
+        default=60.0, description="How long a provider whose breaker opened rests, worker-wide."
+    )
+    lesson_cache: bool = Field(
+        default=True, description="Reuse a lesson written for identical inputs instead of a call."
+    )
+    lesson_cache_ttl_seconds: int = Field(default=7 * 86_400, ge=60, le=90 * 86_400)
     research_sources: str = Field(
         default=",".join(RESEARCH_SOURCES),
         description="Research sources to ask, comma-separated; empty or none for none.",

@@ -57,6 +57,15 @@ var containers = [
       { path: '/query/?' }
     ]
   }
+  {
+    name: 'lesson-cache'
+    partitionKey: '/id'
+    defaultTtl: -1
+    excludedPaths: [
+      { path: '/content/*' }
+      { path: '/sources/*' }
+    ]
+  }
 ]
 
 resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' existing = {

@@ -47,6 +47,7 @@ REFUSED_SETTINGS = {"FUNCTIONS_WORKER_RUNTIME", "FUNCTIONS_EXTENSION_VERSION"}
 LARGE_BODIES = {
     "lessons": {"/content/*", "/sources/*", "/attempts/*", "/usage/*"},
     "research-cache": {"/findings/*"},
+    "lesson-cache": {"/content/*", "/sources/*"},
 }
 
 
