@@ -55,6 +55,8 @@ class TokenVerifier:
         audience: The required ``aud`` of RS256 tokens (HS256 ones need ``DEV_AUDIENCE``).
         jwks: The identity provider's keys, or ``None`` to refuse RS256 tokens.
         leeway_seconds: Clock skew allowed on ``exp``, ``nbf`` and ``iat``.
+        max_lifetime_seconds: Longest ``exp - iat`` accepted: a stolen token must not work for
+            years, whoever signed it.
     """
 
     def __init__(
@@ -65,6 +67,7 @@ class TokenVerifier:
         audience: str | None = None,
         jwks: JwksCache | None = None,
         leeway_seconds: int = 30,
+        max_lifetime_seconds: float = 86_400,
     ) -> None:
         self._secret = secret
         if jwks is not None and (not issuer or not audience):
@@ -73,6 +76,7 @@ class TokenVerifier:
         self._audience = audience
         self._jwks = jwks
         self._leeway = leeway_seconds
+        self._max_lifetime = max_lifetime_seconds
 
     @classmethod
     def from_settings(
@@ -89,6 +93,7 @@ class TokenVerifier:
             issuer=settings.auth_issuer,
             audience=settings.auth_audience,
             jwks=jwks,
+            max_lifetime_seconds=settings.auth_max_token_lifetime_seconds,
         )
 
     async def user_id(self, authorization: str | None) -> str:
@@ -128,7 +133,7 @@ class TokenVerifier:
     def _decode(self, token: str, key: str | jwt.PyJWK, algorithm: str) -> dict[str, Any]:
         development = algorithm == DEV_ALGORITHM
         try:
-            return jwt.decode(
+            claims: dict[str, Any] = jwt.decode(
                 token,
                 key,
                 algorithms=[algorithm],
@@ -144,6 +149,10 @@ class TokenVerifier:
         except jwt.PyJWTError as error:  # the reason, never the token, for whoever debugs
             log.debug("rejected a %s token: %s", algorithm, type(error).__name__)
             raise Unauthenticated(_INVALID) from None
+        lifetime = _number(claims["exp"]) - _number(claims["iat"])
+        if lifetime > self._max_lifetime + self._leeway:
+            raise Unauthenticated("the token lives longer than this API accepts")
+        return claims
 
     def issue(self, user_id: str, *, lifetime: timedelta = timedelta(hours=12)) -> str:
         """A signed development token for ``user_id`` (``devhost token`` and tests)."""
@@ -161,6 +170,11 @@ class TokenVerifier:
             "exp": now + lifetime,
         }
         return jwt.encode(claims, self._secret, algorithm=DEV_ALGORITHM)
+
+
+def _number(value: Any) -> float:
+    """A NumericDate claim (PyJWT has checked ``exp`` and ``iat`` are numbers)."""
+    return float(value)
 
 
 def dev_secret(settings: Settings) -> str | None:

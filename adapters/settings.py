@@ -97,6 +97,9 @@ class Settings(BaseSettings):
         description="Key set (JWKS) of the identity provider whose RS256 tokens are accepted.",
     )
     auth_issuer: str | None = Field(default=None, description="Required `iss` of RS256 tokens.")
+    auth_max_token_lifetime_seconds: int = Field(
+        default=86_400, ge=60, le=30 * 86_400, description="Longest exp - iat a token may have."
+    )
     auth_audience: str | None = Field(default=None, description="Required `aud` of RS256 tokens.")
     llm_providers: str = Field(
         default=",".join(LLM_PROVIDERS), description="Providers to try, in order, comma-separated."

@@ -85,4 +85,13 @@ def build_http_app(specs: list[FunctionSpec], invoke: Invoker, route_prefix: str
             return RedirectResponse(target, status_code=307)
 
         routes.append(Route("/", landing, methods=["GET"], name="landing"))
-    return Starlette(routes=routes)
+    return Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_found})
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    """No function serves this method and path: ``404``, as the Functions host answers.
+
+    Starlette would answer ``405`` when the path matches some route for another method; every
+    path matches the catch-all ``OPTIONS`` route, so without this unknown paths were ``405``.
+    """
+    return Response(status_code=404)

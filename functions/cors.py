@@ -9,7 +9,9 @@ bp = func.Blueprint()
 
 PREFLIGHT_HEADERS = {
     "Access-Control-Allow-Methods": "GET, POST, PUT, DELETE, OPTIONS",
-    "Access-Control-Allow-Headers": "Authorization, Content-Type, If-None-Match",
+    "Access-Control-Allow-Headers": (
+        "Authorization, Content-Type, If-None-Match, traceparent, tracestate"
+    ),
     "Access-Control-Max-Age": "600",
 }
 
@@ -19,5 +21,5 @@ PREFLIGHT_HEADERS = {
 async def cors_preflight(req: func.HttpRequest, services: Services) -> func.HttpResponse:
     """``204``; with the CORS grant only for an allowed ``Origin``."""
     allowed = bool(cors_headers(req.headers.get("Origin"), services.settings))
-    # The grant itself (Allow-Origin, credentials) is added to every answer by http.py.
+    # The grant itself (Allow-Origin) and Vary are added to every answer by http.py.
     return func.HttpResponse(status_code=204, headers=PREFLIGHT_HEADERS if allowed else {})

@@ -122,8 +122,7 @@ def _endpoint(
         ) as span:
             response = await _answer(req, services, run)
             span.set({"http.response.status_code": response.status_code})
-        for name, value in cors_headers(req.headers.get("Origin"), services.settings).items():
-            response.headers[name] = value
+        add_cors(response, req.headers.get("Origin"), services.settings)
         return response
 
     # The Functions indexer reads the parameters of the function it is given: keep only ``req``.
@@ -152,17 +151,35 @@ def _trace_context(req: func.HttpRequest) -> dict[str, str]:
     return {name: req.headers[name] for name in TRACE_HEADERS if req.headers.get(name)}
 
 
+def _allowed_origins(settings: Settings) -> set[str]:
+    return {o.strip().rstrip("/") for o in settings.cors_allowed_origins.split(",") if o.strip()}
+
+
 def cors_headers(origin: str | None, settings: Settings) -> dict[str, str]:
-    """The CORS grant for ``origin``: only for configured origins, credentials included."""
-    allowed = {o.strip().rstrip("/") for o in settings.cors_allowed_origins.split(",") if o.strip()}
-    if not origin or origin.rstrip("/") not in allowed:
+    """The CORS grant for ``origin``: only for configured origins.
+
+    No ``Allow-Credentials``: the API takes bearer tokens in a header, never cookies, so a
+    browser has no credentials to send along.
+    """
+    if not origin or origin.rstrip("/") not in _allowed_origins(settings):
         return {}
     return {
         "Access-Control-Allow-Origin": origin,
-        "Access-Control-Allow-Credentials": "true",
         "Access-Control-Expose-Headers": "ETag, Location, Retry-After",
-        "Vary": "Origin",
     }
+
+
+def add_cors(response: func.HttpResponse, origin: str | None, settings: Settings) -> None:
+    """Add the grant, and ``Vary: Origin`` whenever an answer depends on the caller's origin.
+
+    With origins configured every answer does (granted or not), so caches must keep them apart.
+    """
+    for name, value in cors_headers(origin, settings).items():
+        response.headers[name] = value
+    if _allowed_origins(settings):
+        vary = [v.strip() for v in response.headers.get("Vary", "").split(",") if v.strip()]
+        if "origin" not in {v.lower() for v in vary}:
+            response.headers["Vary"] = ", ".join([*vary, "Origin"])
 
 
 def _path(url: str) -> str:

@@ -376,3 +376,39 @@ async def test_unreachable_key_set_refuses_entra_tokens_and_warns(
     assert raised.value.retry_after  # a 503 with Retry-After, not a 401: the token may be fine
     assert "could not refresh the signing keys" in caplog.text
     assert await verifier.user_id(f"Bearer {verifier.issue('dev')}") == "dev"
+
+
+CENTURY = 100 * 365 * 86_400
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda idp: idp.token(exp=claims()["iat"] + CENTURY),
+        lambda idp: dev_token(iss=DEV_ISSUER, aud=DEV_AUDIENCE, exp=claims()["iat"] + CENTURY),
+        lambda idp: idp.token(iat=claims()["iat"] - 2 * 86_400, exp=claims()["iat"] + 600),
+    ],
+    ids=["entra-century", "dev-century", "issued-two-days-ago"],
+)
+async def test_a_token_that_lives_longer_than_a_day_is_refused(
+    verifier: TokenVerifier, idp: IdentityProvider, caplog, make
+):
+    message = await _rejection(verifier, f"Bearer {make(idp)}", caplog)
+
+    assert message == "the token lives longer than this API accepts"
+
+
+async def test_a_token_living_exactly_the_maximum_is_accepted(
+    verifier: TokenVerifier, idp: IdentityProvider
+):
+    token = idp.token(exp=claims()["iat"] + 86_400)
+
+    assert await verifier.user_id(f"Bearer {token}") == "user-1"
+
+
+async def test_the_maximum_lifetime_is_a_setting():
+    short = TokenVerifier(SECRET, max_lifetime_seconds=3600)
+
+    with pytest.raises(Unauthenticated, match="lives longer"):
+        await short.user_id(f"Bearer {short.issue('u', lifetime=timedelta(hours=2))}")
+    assert await short.user_id(f"Bearer {short.issue('u', lifetime=timedelta(hours=1))}") == "u"

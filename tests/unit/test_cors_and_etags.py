@@ -14,9 +14,7 @@ OTHER_ALLOWED = "http://localhost:5173"
 CONFIGURED = f" {ALLOWED_ORIGIN}/ , {OTHER_ALLOWED},"
 GRANT = {
     "Access-Control-Allow-Origin": ALLOWED_ORIGIN,
-    "Access-Control-Allow-Credentials": "true",
     "Access-Control-Expose-Headers": "ETag, Location, Retry-After",
-    "Vary": "Origin",
 }
 ETAG = _etag("etag-7|None|None")
 
@@ -29,8 +27,10 @@ def _cors(response_headers: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in response_headers.items() if k.startswith("Access-Control-")}
 
 
-def test_a_configured_origin_is_granted_with_credentials():
+def test_a_configured_origin_is_granted_without_credentials():
+    # Bearer tokens travel in a header, never in cookies: there are no credentials to allow.
     assert cors_headers(ALLOWED_ORIGIN, _settings()) == GRANT
+    assert "Access-Control-Allow-Credentials" not in GRANT
 
 
 def test_every_configured_origin_is_granted_whatever_the_spacing():
@@ -50,7 +50,6 @@ def test_a_trailing_slash_on_either_side_is_tolerated(configured: str, origin: s
     granted = cors_headers(origin, _settings(configured))
 
     assert granted["Access-Control-Allow-Origin"] == origin
-    assert granted["Access-Control-Allow-Credentials"] == "true"
 
 
 @pytest.mark.parametrize("origin", [None, ""])
@@ -162,3 +161,26 @@ async def test_an_unchanged_lesson_answers_304_and_a_changed_one_200_with_a_new_
     assert unchanged.headers["ETag"] == etag
     assert unchanged.get_body() == b""
     assert marked.headers["ETag"] not in (etag, "")
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Origin": ALLOWED_ORIGIN}, {"Origin": "https://evil.example.com"}, {}],
+    ids=["granted", "foreign", "no-origin"],
+)
+@pytest.mark.parametrize("name", ["get_lesson", "cors_preflight"])
+async def test_every_answer_varies_by_origin_when_origins_are_configured(
+    served: Served, headers: dict[str, str], name: str
+):
+    response = await served.call(name, headers=headers, lessonId="missing", path="lessons/x")
+
+    assert response.headers["Vary"] == "Origin"
+    assert "Access-Control-Allow-Credentials" not in response.headers
+
+
+async def test_without_configured_origins_answers_do_not_vary_by_origin():
+    with Served(cors="") as served:
+        response = await served.call("get_lesson", headers={"Origin": ALLOWED_ORIGIN}, lessonId="x")
+
+    assert "Vary" not in response.headers
+    assert "Access-Control-Allow-Origin" not in response.headers
