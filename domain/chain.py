@@ -2,7 +2,8 @@
 
 For each provider, within the task's total budget:
 
-- resting (cooldown after a 429 or a configuration error)  → skipped, no call;
+- resting (after a 429, a configuration error or an open
+  breaker), or a half-open breaker already probing         → skipped, no call;
 - 429 with a Retry-After that fits the budget               → wait it out once, ask again;
   429 otherwise                                             → rest that long, next provider;
 - 5xx, connection error or timeout                          → one jittered retry, then next;
@@ -11,8 +12,15 @@ For each provider, within the task's total budget:
 - JSON that fails validation                                → one repair request quoting the
                                                               error, then next provider.
 
-A provider that needs no network (the offline templates) is tried even when the budget is spent.
-Cooldowns live in a ``Cooldowns`` shared by every invocation in the worker process.
+Across tasks, each provider has a circuit breaker: ``breaker_failures`` 5xx, connection errors or
+timeouts in a row (a retry counts too) open it and the provider rests for ``breaker_rest``; the
+first call after the rest is the one probe (half-open): an answer closes the breaker, a failure
+opens it again at once. Any answer, even invalid JSON or another 4xx, resets the count; 429s and
+refused keys keep their own rests and leave the count as it is.
+
+A provider that needs no network (the offline templates) is tried even when the budget is spent,
+and has no breaker. Rests and breakers live in a ``Cooldowns`` shared by every invocation in the
+worker process, so an outage costs a handful of calls, not two per task.
 """
 
 import asyncio
@@ -90,12 +98,33 @@ _PASSING = frozenset(
 )
 
 
+class Trip(StrEnum):
+    """How a failure changed a provider's breaker."""
+
+    OPENED = "opened"  # the failures in a row reached the limit
+    REOPENED = "reopened"  # the probe after a rest failed
+
+
+@dataclass
+class _Breaker:
+    """One provider's circuit breaker."""
+
+    failures: int = 0  # 5xx or timeouts in a row since the last answer or opening
+    half_open: bool = False  # opened and not closed since: the next call is a probe
+    probing: bool = False  # that probe is in flight, so nobody else calls
+
+
 class Cooldowns:
-    """Providers resting until a moment on a monotonic clock; one per worker process."""
+    """Providers resting until a moment on a monotonic clock, and each provider's breaker.
+
+    One per worker process. Everything runs on the worker's event loop, and no method awaits,
+    so a check and the call it allows happen without another task in between.
+    """
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._until: dict[str, float] = {}
+        self._breakers: dict[str, _Breaker] = {}
 
     def remaining(self, provider: str) -> float:
         """Seconds the provider still rests (0 when it may be asked)."""
@@ -105,6 +134,44 @@ class Cooldowns:
         """Keep the provider out of use for ``seconds`` (never shortening a longer rest)."""
         self._until[provider] = max(self._until.get(provider, 0.0), self._clock() + seconds)
 
+    def may_ask(self, provider: str) -> bool:
+        """Whether a call may start: not resting, and no probe of its breaker in flight."""
+        breaker = self._breakers.get(provider)
+        return self.remaining(provider) == 0 and not (breaker and breaker.probing)
+
+    def calling(self, provider: str) -> None:
+        """A call starts; after an opened breaker's rest, it is the one probe."""
+        breaker = self._breakers.get(provider)
+        if breaker and breaker.half_open:
+            breaker.probing = True
+
+    def answered(self, provider: str) -> None:
+        """The provider answered (even unusably): its breaker closes and its count resets."""
+        self._breakers.pop(provider, None)
+
+    def unsettled(self, provider: str) -> None:
+        """A call ended saying nothing of the provider's health (429, refused key, cancelled)."""
+        breaker = self._breakers.get(provider)
+        if breaker:
+            breaker.probing = False
+
+    def failed(self, provider: str, limit: int, seconds: float) -> Trip | None:
+        """Count a 5xx or timeout; if that opens the breaker, rest ``seconds`` and say how.
+
+        A failure that ends while the provider already rests was in flight before it began
+        resting, and is not counted.
+        """
+        if self.remaining(provider) > 0:
+            return None
+        breaker = self._breakers.setdefault(provider, _Breaker())
+        breaker.failures += 1
+        if breaker.failures < limit and not breaker.half_open:
+            return None
+        trip = Trip.REOPENED if breaker.half_open else Trip.OPENED
+        self._breakers[provider] = _Breaker(half_open=True)
+        self.rest(provider, seconds)
+        return trip
+
 
 @dataclass(frozen=True)
 class ChainPolicy:
@@ -113,6 +180,8 @@ class ChainPolicy:
     attempt_timeout: float = 30.0
     rate_limit_rest: float = 30.0  # a 429 that names no Retry-After
     auth_rest: float = 3600.0
+    breaker_failures: int = 3  # 5xx or timeouts in a row that open a provider's breaker
+    breaker_rest: float = 60.0  # how long a provider whose breaker opened rests
     retry_jitter: tuple[float, float] = (0.2, 1.0)
 
 
@@ -160,6 +229,50 @@ class ProviderChain:
         self._telemetry.count(PROVIDER_ATTEMPTS, 1, attributes)
 
     async def _call(self, provider: LlmProvider, task: LlmTask, seconds: float) -> Draft:
+        """One call to one provider, its outcome told to the provider's breaker."""
+        if not provider.needs_network:
+            return await self._span(provider, task, seconds)
+        name = provider.name
+        self._cooldowns.calling(name)
+        try:
+            draft = await self._span(provider, task, seconds)
+        except ProviderRateLimited:
+            self._cooldowns.unsettled(name)
+            raise
+        except (ProviderUnavailable, TimeoutError):
+            self._trip(provider)
+            raise
+        except ProviderRejected as error:
+            if error.auth:
+                self._cooldowns.unsettled(name)
+            else:
+                self._cooldowns.answered(name)
+            raise
+        except BaseException:
+            self._cooldowns.unsettled(name)
+            raise
+        self._cooldowns.answered(name)
+        return draft
+
+    def _trip(self, provider: LlmProvider) -> None:
+        """Count a 5xx or timeout against the provider's breaker, and say so if it opens."""
+        policy = self._policy
+        trip = self._cooldowns.failed(provider.name, policy.breaker_failures, policy.breaker_rest)
+        if trip is Trip.OPENED:
+            log.warning(
+                "provider %s failed %d times in a row; resting it for %.0f s",
+                provider.name,
+                policy.breaker_failures,
+                policy.breaker_rest,
+            )
+        elif trip is Trip.REOPENED:
+            log.info(
+                "provider %s failed again after its rest; resting it for %.0f s more",
+                provider.name,
+                policy.breaker_rest,
+            )
+
+    async def _span(self, provider: LlmProvider, task: LlmTask, seconds: float) -> Draft:
         """One call to one provider, as a span with its model, outcome and tokens."""
         attributes = {ATTR_PROVIDER: provider.name, ATTR_MODEL: provider.model}
         with self._telemetry.span("llm.attempt", attributes) as span:
@@ -188,11 +301,11 @@ class ProviderChain:
         self, provider: LlmProvider, schema: type[M], run: "_Run"
     ) -> tuple[M, Draft] | None:
         """Up to four calls to one provider: the first, a Retry-After wait, a retry, a repair."""
-        if provider.needs_network and self._cooldowns.remaining(provider.name) > 0:
-            self._note(run, provider, Outcome.COOLING_DOWN, self._clock())
-            return None
         task, waited, retried = run.task, False, False
         while True:
+            if provider.needs_network and not self._cooldowns.may_ask(provider.name):
+                self._note(run, provider, Outcome.COOLING_DOWN, self._clock())
+                return None
             left = run.deadline - self._clock()
             if provider.needs_network and left < MIN_ATTEMPT_SECONDS:
                 self._note(run, provider, Outcome.NO_BUDGET, self._clock())
@@ -222,6 +335,8 @@ class ProviderChain:
                 )
                 pause = self._rng.uniform(*self._policy.retry_jitter)
                 if retried or pause + MIN_ATTEMPT_SECONDS >= run.deadline - self._clock():
+                    return None
+                if not self._cooldowns.may_ask(provider.name):  # that failure opened its breaker
                     return None
                 retried = True
                 await self._sleep(pause)

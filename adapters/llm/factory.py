@@ -54,6 +54,8 @@ def build_chain(
         attempt_timeout=settings.llm_attempt_timeout_seconds,
         rate_limit_rest=settings.llm_rate_limit_cooldown_seconds,
         auth_rest=settings.llm_auth_cooldown_seconds,
+        breaker_failures=settings.llm_breaker_failures,
+        breaker_rest=settings.llm_breaker_rest_seconds,
     )
     chain = ProviderChain(
         providers,
