@@ -1,6 +1,6 @@
 // Markdown written by a language model, rendered as DOM nodes.
 //
-// This is the browser's own sanitising: the server already strips raw HTML from lessons, and here
+// This is the browser's own sanitising: the server already escapes raw HTML in lessons, and here
 // no text ever reaches innerHTML. Every element is made with createElement, every piece of text is
 // a text node, links keep only http(s) targets and open in a new tab without an opener. Supported:
 // headings, paragraphs, **bold**, *italic*, ~~struck~~, `code`, fenced code blocks (with a
@@ -10,7 +10,7 @@ import { h } from "./dom.js";
 
 const MAX_DEPTH = 8;
 
-// The server escapes <, > and & in prose (code is kept as written); show them as characters.
+// Character references in prose (older lessons, research text) are shown as the characters.
 const ENTITIES = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", nbsp: "\u00a0" };
 
 /** `text` with HTML character references turned into the characters they name. */
@@ -85,7 +85,8 @@ const RULES = [
     link: true,
   },
 ];
-const ESCAPABLE = /[\\`*_{}[\]()#+\-.!~>|]/;
+// CommonMark: a backslash escapes any ASCII punctuation (the server writes `\<` for a literal `<`).
+const ESCAPABLE = /[!-/:-@[-`{-~]/;
 
 function trimCode(code) {
   const flat = code.replace(/\n/g, " ");

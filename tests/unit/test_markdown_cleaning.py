@@ -1,36 +1,54 @@
-"""clean_markdown: no raw HTML, script or script link from a model survives outside code."""
+"""clean_markdown: model Markdown is parsed and written back with no live HTML and no script link.
+
+Each case is checked the way a frontend with raw HTML enabled would render the stored text
+(``tests/support/html_audit.py``), not by looking for strings.
+"""
 
 import pytest
+from markdown_it import MarkdownIt
 
 from adapters.markdown import clean_markdown
+from tests.support.html_audit import audit, live_problems
 
 
 @pytest.mark.parametrize(
-    ("raw", "clean"),
+    "raw",
     [
-        ("Before <script>alert(document.cookie)</script>after", "Before after"),
-        ("<SCRIPT type='module'>steal()</SCRIPT>Text", "Text"),
-        ("<style>body { display: none }</style>Visible", "Visible"),
+        "Before <script>alert(document.cookie)</script>after",
+        "<SCRIPT type='module'>steal()</SCRIPT>Text",
+        "<style>body { display: none }</style>Visible",
+        "<b>bold</b> and <div class='x'>block</div>",
+        '<a href="https://example.com">a link</a>',
+        "<img src=x onerror=alert(1)>Caption",
+        '<iframe src="https://evil.example"></iframe>Rest',
+        '<svg onload="alert(1)"><circle/></svg>',
+        "Line<br>break",
+        "<!-- a comment --><details open ontoggle=alert(1)>x</details>",
     ],
-    ids=["script", "upper-case-script", "style"],
+    ids=[
+        "script",
+        "upper-case-script",
+        "style",
+        "inline-and-block",
+        "anchor",
+        "img-onerror",
+        "iframe",
+        "svg-onload",
+        "void-tag",
+        "comment-and-details",
+    ],
 )
-def test_script_and_style_are_removed_with_their_content(raw: str, clean: str):
-    assert clean_markdown(raw) == clean
+def test_raw_html_is_kept_as_visible_text_never_as_markup(raw: str):
+    cleaned = clean_markdown(raw)
+
+    assert live_problems(cleaned) == []
+    assert audit(cleaned).elements == ["p"]  # one paragraph of text, whatever the tags were
 
 
-@pytest.mark.parametrize(
-    ("raw", "clean"),
-    [
-        ("<b>bold</b> and <div class='x'>block</div>", "bold and block"),
-        ('<a href="https://example.com">a link</a>', "a link"),
-        ("<img src=x onerror=alert(1)>Caption", "Caption"),
-        ('<iframe src="https://evil.example"></iframe>Rest', "Rest"),
-        ("Line<br>break", "Linebreak"),
-    ],
-    ids=["inline-and-block", "anchor", "img-onerror", "iframe", "void-tag"],
-)
-def test_other_tags_are_dropped_keeping_their_text(raw: str, clean: str):
-    assert clean_markdown(raw) == clean
+def test_escaped_html_still_reads_as_what_the_model_wrote():
+    cleaned = clean_markdown("Use <b>bold</b> sparingly.")
+
+    assert cleaned == r"Use \<b>bold\</b> sparingly."
 
 
 @pytest.mark.parametrize(
@@ -43,9 +61,12 @@ def test_other_tags_are_dropped_keeping_their_text(raw: str, clean: str):
     ids=["backtick-fence", "tilde-fence", "comment-and-operators"],
 )
 def test_html_inside_fenced_code_is_kept_byte_for_byte(code: str):
-    text = f"An example:\n\n{code}\n\nThat is all."
+    body = code.split("\n", 1)[1].rsplit("\n", 1)[0]
+    cleaned = clean_markdown(f"An example:\n\n{code}\n\nThat is all.")
 
-    assert clean_markdown(text) == text
+    assert f"\n{body}\n" in cleaned
+    assert live_problems(cleaned) == []
+    assert audit(cleaned).elements.count("pre") == 1
 
 
 def test_inline_code_is_kept_byte_for_byte():
@@ -54,10 +75,17 @@ def test_inline_code_is_kept_byte_for_byte():
     assert clean_markdown(text) == text
 
 
-def test_prose_around_code_is_still_cleaned():
-    text = "<b>Bold</b> `<i>code</i>` <script>x()</script>\n```\n<em>fenced</em>\n```\n<u>end</u>"
-
-    assert clean_markdown(text) == "Bold `<i>code</i>` \n```\n<em>fenced</em>\n```\nend"
+@pytest.mark.parametrize(
+    "text",
+    [
+        "# Title\n\nSome *emphasis* and **strong** text.\n\n- one\n- two\n",
+        "1. first\n2. second\n\n> a quote\n\n[Python docs](https://docs.python.org/3/)\n",
+        "```python\nprint([n * n for n in range(5)])\n```\n",
+    ],
+    ids=["heading-and-list", "ordered-quote-link", "fence"],
+)
+def test_ordinary_markdown_is_unchanged(text: str):
+    assert clean_markdown(text) == text
 
 
 @pytest.mark.parametrize(
@@ -70,86 +98,83 @@ def test_prose_around_code_is_still_cleaned():
         "[click](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
         "[click](vbscript:msgbox(1))",
         "![pixel](javascript:alert(1))",
+        "[click](/relative/path)",
+        "[ref]\n\n[ref]: javascript:alert(1)",
+        "<javascript:alert(1)>",
     ],
-    ids=["javascript", "mixed-case", "leading-space", "entity", "data", "vbscript", "image"],
+    ids=[
+        "javascript",
+        "mixed-case",
+        "leading-space",
+        "entity",
+        "data",
+        "vbscript",
+        "image",
+        "relative",
+        "reference",
+        "autolink",
+    ],
 )
-def test_script_scheme_links_are_defused(link: str):
-    cleaned = clean_markdown(f"See {link} now.")
+def test_links_that_are_not_http_keep_their_text_and_lose_their_target(link: str):
+    cleaned = clean_markdown(f"Please {link} now.")
 
-    assert "](#)" in cleaned
-    for scheme in ("javascript:", "vbscript:", "data:"):
-        assert scheme not in cleaned.lower()
-
-
-def test_https_links_are_kept():
-    text = "Read [the docs](https://docs.python.org/3/) and ![a chart](https://example.com/c.png)."
-
-    assert clean_markdown(text) == text
+    assert live_problems(cleaned) == []
+    assert audit(cleaned).urls == []
 
 
-def test_ordinary_markdown_is_unchanged():
-    text = (
-        "# Lists in Python\n\n"
-        "## Why they matter\n\n"
-        "- *ordered*, **mutable** sequences\n"
-        "- indexed from `0`\n\n"
-        "1. Create one\n"
-        "2. Append to it\n\n"
-        "A paragraph with a [link](https://example.com/path?q=1) and _emphasis_.\n\n"
-        "| Method | Use |\n|---|---|\n| append | add one |\n"
+def test_https_links_and_autolinks_are_kept():
+    cleaned = clean_markdown(
+        "See [the docs](https://docs.python.org/3/) or <https://peps.python.org>."
     )
 
-    assert clean_markdown(text) == text
+    assert audit(cleaned).urls == ["https://docs.python.org/3/", "https://peps.python.org"]
 
 
-def test_stray_angle_brackets_and_ampersands_are_escaped_as_entities():
-    text = "If a < b and b > c, then a < c. Tom & Jerry."
+def test_links_to_hosts_not_allowed_are_kept_as_text():
+    text = "Read [the docs](https://docs.python.org/3/) and [this](https://evil.example/x)."
 
-    assert clean_markdown(text) == "If a &lt; b and b &gt; c, then a &lt; c. Tom &amp; Jerry."
+    cleaned = clean_markdown(text, allowed_hosts=lambda host: host == "docs.python.org")
 
-
-def test_text_that_is_only_html_is_left_empty():
-    assert clean_markdown("<div><span></span></div><script>x()</script>").strip() == ""
-
-
-@pytest.mark.parametrize("marker", ["~~~", "```"])
-def test_fence_marker_in_the_middle_of_a_line_does_not_protect_the_html_after_it(marker: str):
-    cleaned = clean_markdown(f"Type {marker} to open a block. <img src=x onerror=alert(1)>")
-
-    assert "<img" not in cleaned
+    assert audit(cleaned).urls == ["https://docs.python.org/3/"]
+    assert "this" in cleaned
 
 
-def test_html_between_escaped_backticks_is_removed():
-    cleaned = clean_markdown(r"Not code: \`<img src=x onerror=alert(1)>\`")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Type ~~~ to open a block. <img src=x onerror=alert(1)>",
+        "Type ``` to open a block. <img src=x onerror=alert(1)>",
+        r"Not code: \`<img src=x onerror=alert(1)>\`",
+        "````\n```\n<script>alert(1)</script>\n````\n<img src=x onerror=alert(1)>",
+        "``` js`x\n<img src=x onerror=alert(1)>\n```",
+        "```\n<script>never closed",
+        "&lt;script&gt;alert(1)&lt;/script&gt; &#60;img src=x onerror=alert(1)&#62;",
+        "- a <svg onload=alert(1)>\n  - > quote <b>x</b>\n    > <iframe src=x>",
+        "    <script>indented</script>",
+    ],
+    ids=[
+        "tilde-mid-line",
+        "backtick-mid-line",
+        "escaped-backticks",
+        "longer-closing-fence",
+        "backtick-in-info-string",
+        "unclosed-fence",
+        "entity-encoded-tags",
+        "nested-list-and-quote",
+        "indented-code",
+    ],
+)
+def test_fence_and_nesting_edge_cases_smuggle_no_markup(text: str):
+    assert live_problems(clean_markdown(text)) == []
 
-    assert "<img" not in cleaned
+
+def test_stray_angle_brackets_and_ampersands_read_as_written():
+    cleaned = clean_markdown("If a < b and b > c, then a < c. Tom & Jerry.")
+
+    assert live_problems(cleaned) == []
+    assert "Tom &amp; Jerry" in _html(cleaned)
 
 
-def test_reference_style_script_link_is_defused():
-    cleaned = clean_markdown("Press [here][a].\n\n[a]: javascript:alert(1)\n")
-
-    assert "javascript:" not in cleaned.lower()
-
-
-def test_blockquote_is_kept():
-    text = "> Simple is better than complex.\n> — The Zen of Python"
-
-    assert clean_markdown(text) == text
-
-
-def test_indented_code_is_cleaned_like_prose_so_no_tag_hides_in_it():
-    # A chosen limit, not a bug: only fenced blocks are recognised as code (the prompts ask for
-    # them), so an indented block is escaped rather than trusted.
-    text = "Compare:\n\n    if a < b:\n        <script>steal()</script>\n\nDone."
-
-    cleaned = clean_markdown(text)
-
-    assert "<script" not in cleaned
-    assert "steal()" not in cleaned
-    assert "    if a &lt; b:" in cleaned
-
-
-def test_autolink_to_https_is_kept():
-    cleaned = clean_markdown("See <https://docs.python.org/3/> for more.")
-
-    assert "https://docs.python.org/3/" in cleaned
+def _html(markdown: str) -> str:
+    html: str = MarkdownIt("commonmark", {"html": True}).render(markdown)
+    return html
