@@ -6,8 +6,8 @@ import time
 from adapters.llm.factory import build_chain
 from adapters.settings import settings_from
 from bench.rows import row
-from domain.chain import Cooldowns
 from domain.content import LessonContent
+from domain.cooldowns import Cooldowns
 from domain.ports import LessonBrief, TaskKind
 from tests.support.fake_llm import FakeLlmServer, Reply
 from tests.support.samples import lesson_json

@@ -23,6 +23,7 @@ LESSONS_FAILED = "skillsync.lessons.failed"  # counter: provider, reason
 LESSONS_POISONED = "skillsync.lessons.poisoned"  # counter
 LESSON_FALLBACKS = "skillsync.lessons.fallbacks"  # counter: provider (the one that wrote it)
 PROVIDER_ATTEMPTS = "skillsync.provider.attempts"  # counter: provider, outcome
+PROVIDER_BREAKER_OPENS = "skillsync.provider.breaker_opens"  # counter: provider, outcome
 PROVIDER_TOKENS = "skillsync.provider.tokens"  # counter: provider, direction (input|output)
 GENERATION_DURATION = "skillsync.generation.duration"  # histogram, ms: provider
 QUEUE_WAIT = "skillsync.queue.wait"  # histogram, ms: from requestedAt to pickup

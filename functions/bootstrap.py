@@ -51,7 +51,7 @@ from adapters.quota import CosmosQuota
 from adapters.settings import Settings, load_settings
 from adapters.settings_rules import NETWORK_PROVIDERS
 from adapters.telemetry import configure_telemetry
-from domain.chain import Cooldowns
+from domain.cooldowns import Cooldowns
 from domain.learning import LearnerService
 from domain.lesson_requests import LessonRequests
 from domain.lesson_writer import LessonWriter

@@ -8,7 +8,7 @@ import azure.functions as func
 from pydantic import BaseModel
 
 from adapters.settings import Settings
-from domain.chain import Cooldowns
+from domain.cooldowns import Cooldowns
 from functions.api import api
 from functions.bootstrap import Services
 from functions.http import json_response
@@ -28,7 +28,8 @@ async def _check(name: str, probe: Awaitable[object], seconds: float) -> str:
 
 class HealthStatus(BaseModel):
     """Whether each backing service answers (``ok`` or ``unavailable``), and each LLM provider's
-    state: ``configured``, ``missing key`` or ``resting`` (after a 429 or a refused key)."""
+    state: ``configured``, ``missing key`` or ``resting`` (after a 429, a refused key, or an
+    outage that opened its circuit breaker)."""
 
     cosmos: str
     queue: str

@@ -10,8 +10,9 @@ from adapters.llm.offline import OfflineProvider
 from adapters.llm.openai_compatible import OpenAICompatibleProvider
 from adapters.markdown import clean_markdown
 from adapters.settings import Settings
-from domain.chain import ChainPolicy, Cooldowns, ProviderChain
+from domain.chain import ChainPolicy, ProviderChain
 from domain.content import CLEAN_MARKDOWN
+from domain.cooldowns import Cooldowns
 from domain.ports import LlmProvider
 from domain.telemetry import Telemetry
 

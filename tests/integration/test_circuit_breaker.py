@@ -8,8 +8,9 @@ import pytest
 
 from adapters.llm.factory import build_chain
 from adapters.settings import settings_from
-from domain.chain import Cooldowns, ProviderChain
+from domain.chain import ProviderChain
 from domain.content import LessonContent
+from domain.cooldowns import Cooldowns
 from domain.ports import Generated, LessonBrief, TaskKind
 from tests.support.fake_llm import FakeLlmServer, Reply
 from tests.support.samples import lesson_json

@@ -9,7 +9,8 @@ from azure.storage.queue.aio import QueueClient
 from adapters.cosmos_repository import CosmosLessonRepository, CosmosRoadmapRepository
 from adapters.llm.offline import OfflineProvider
 from adapters.queue import StorageQueuePublisher
-from domain.chain import Cooldowns, ProviderChain
+from domain.chain import ProviderChain
+from domain.cooldowns import Cooldowns
 from domain.lesson import GenerationStatus
 from domain.lesson_requests import LessonRequests
 from domain.lesson_writer import LessonWriter

@@ -10,8 +10,9 @@ import pytest
 
 from adapters.llm.factory import build_chain
 from adapters.settings import Settings, settings_from
-from domain.chain import Cooldowns, ProviderChain
+from domain.chain import ProviderChain
 from domain.content import LessonContent
+from domain.cooldowns import Cooldowns
 from domain.errors import NoProviderSucceeded
 from domain.ports import Generated, LessonBrief, RoadmapBrief, TaskKind
 from domain.roadmap import RoadmapOutline

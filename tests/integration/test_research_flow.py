@@ -23,7 +23,8 @@ from adapters.research.github import GitHubSource
 from adapters.research.stackoverflow import StackOverflowSource
 from adapters.research.youtube import YouTubeSource
 from domain.base import utcnow
-from domain.chain import Cooldowns, ProviderChain
+from domain.chain import ProviderChain
+from domain.cooldowns import Cooldowns
 from domain.lesson import GenerationStatus, Lesson
 from domain.lesson_writer import LessonWriter
 from domain.ports import Draft, GenerationMessage, LessonBrief, LlmTask

@@ -16,8 +16,9 @@ from itertools import count
 from typing import Any
 
 from adapters.llm.offline import OfflineProvider
-from domain.chain import ChainPolicy, Cooldowns, ProviderChain
+from domain.chain import ChainPolicy, ProviderChain
 from domain.content import LessonContent
+from domain.cooldowns import Cooldowns
 from domain.errors import ConcurrencyConflict, NotFound, QuotaExceeded, StorageUnavailable
 from domain.lesson import GenerationStatus, Lease, Lesson, ProviderAttempt, Stage, TokenUsage
 from domain.ports import (

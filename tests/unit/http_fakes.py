@@ -15,7 +15,7 @@ import azure.functions as func
 from adapters.auth import TokenVerifier, dev_secret
 from adapters.settings import settings_from
 from devhost.functions import FunctionSpec, discover, load_app
-from domain.chain import Cooldowns
+from domain.cooldowns import Cooldowns
 from domain.learning import LearnerService
 from domain.lesson_requests import LessonRequests
 from domain.lesson_writer import LessonWriter

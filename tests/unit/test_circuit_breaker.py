@@ -9,8 +9,9 @@ from collections.abc import Iterable
 import pytest
 
 from adapters.llm.offline import OfflineProvider
-from domain.chain import ChainPolicy, Cooldowns, ProviderChain
+from domain.chain import ChainPolicy, ProviderChain
 from domain.content import LessonContent
+from domain.cooldowns import Cooldowns
 from domain.errors import (
     ProviderRateLimited,
     ProviderRejected,

@@ -3,7 +3,7 @@
 import json
 
 from adapters.settings import settings_from
-from domain.chain import Cooldowns
+from domain.cooldowns import Cooldowns
 from functions.health import provider_states
 from tests.unit.http_fakes import Served
 

@@ -8,13 +8,9 @@ import pytest
 
 from adapters.llm.offline import OfflineProvider
 from adapters.markdown import clean_markdown
-from domain.chain import (
-    MAX_QUOTED_ANSWER,
-    ChainPolicy,
-    Cooldowns,
-    ProviderChain,
-)
+from domain.chain import MAX_QUOTED_ANSWER, ChainPolicy, ProviderChain
 from domain.content import CLEAN_MARKDOWN, LessonContent
+from domain.cooldowns import Cooldowns
 from domain.errors import (
     ContentRejected,
     FinalError,

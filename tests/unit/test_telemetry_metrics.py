@@ -9,6 +9,7 @@ from domain.research import Researcher, ResearchQuery
 from domain.telemetry import (
     GENERATION_DURATION,
     LESSON_FALLBACKS,
+    PROVIDER_BREAKER_OPENS,
     QUOTA_REFUSALS,
     RESEARCH_CACHE,
     RESEARCH_SOURCES,
@@ -87,3 +88,19 @@ async def test_a_lesson_written_by_a_later_provider_is_a_fallback(exported: Expo
     (duration,) = exported.points(GENERATION_DURATION)
     assert duration.count == 1
     assert dict(duration.attributes) == {"skillsync.provider": "gemini"}
+
+
+async def test_an_opened_circuit_breaker_is_counted(exported: Exported):
+    failures = [ProviderUnavailable("500")] * 3
+    groq = FakeProvider("groq", lesson=failures)
+    gemini = FakeProvider("gemini")
+    with Served(telemetry=exported.reporter, providers=[groq, gemini]) as served:
+        await served.lessons.add_all([make_lesson(), make_lesson(id="lesson-2")])
+        for lesson_id in ("lesson-1", "lesson-2"):
+            await served.call("generate_lesson", lessonId=lesson_id)
+        for message in served.queue.messages:
+            await served.services.writer.handle(message)
+
+    (opened,) = exported.points(PROVIDER_BREAKER_OPENS)
+    assert opened.value == 1
+    assert dict(opened.attributes) == {"skillsync.provider": "groq", "skillsync.outcome": "opened"}
