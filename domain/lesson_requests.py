@@ -89,9 +89,12 @@ class LessonRequests:
                 await self._refund(user_id, charged)
 
     async def request_all(self, user_id: str, lessons: Sequence[Lesson]) -> list[Lesson]:
-        """Queue every lesson that wants it (pending or failed), spending that many lessons."""
+        """Queue the lessons that want it (pending or failed), in order, as far as the learner's
+        allowance goes: one lesson each; ``QuotaExceeded`` only when none is left at all."""
         wanted = [lesson for lesson in lessons if wants_queue(lesson)]
-        charged = await self._charge(user_id, len(wanted))
+        charged = await self.charge_up_to(user_id, len(wanted)) if wanted else 0
+        if self._quota is not None:
+            wanted = wanted[:charged]
         sent: list[Lesson] = []
         try:
             previous = {lesson.id: lesson.status for lesson in wanted}
@@ -113,6 +116,29 @@ class LessonRequests:
             return sent
         finally:
             await self._refund(user_id, charged - len(sent))
+
+    async def charge_up_to(self, user_id: str, count: int) -> int:
+        """Spend as many lessons as are left, up to ``count``; ``QuotaExceeded`` if none is.
+
+        Each attempt is one atomic take, so concurrent requests can never spend more than the
+        allowance between them. Without a quota everything is granted.
+        """
+        if self._quota is None or count <= 0:
+            return count
+        refused: QuotaExceeded | None = None
+        for granted in range(count, 0, -1):
+            try:
+                await take(self._quota, self._telemetry, user_id, Allowance.LESSONS, granted)
+            except QuotaExceeded as error:
+                refused = refused or error
+                continue
+            return granted
+        assert refused is not None
+        raise refused
+
+    async def refund(self, user_id: str, count: int) -> None:
+        """Give back ``count`` lessons spent on requests that ended up queuing nothing."""
+        await self._refund(user_id, count)
 
     async def _charge(self, user_id: str, count: int) -> int:
         if count and self._quota is not None:

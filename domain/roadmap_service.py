@@ -2,6 +2,7 @@
 
 import asyncio
 
+from domain.errors import QuotaExceeded
 from domain.lesson import Lesson
 from domain.lesson_requests import LessonRequests, take
 from domain.ports import (
@@ -53,26 +54,47 @@ class RoadmapService:
         """
         if self._quota is not None:
             await take(self._quota, self._telemetry, user_id, Allowance.ROADMAPS)
+        planning = _Planning()
         try:
-            return await self._create(user_id, request)
-        except Exception:
-            if self._quota is not None:  # nothing was created: the roadmap is not spent
+            return await self._create(user_id, request, planning)
+        except Exception as error:
+            # Nothing was created. The roadmap is given back only if no provider was paid for
+            # an outline: otherwise failing late would be a way to plan for free.
+            if self._quota is not None and not planning.paid(error):
                 await self._quota.refund(user_id, Allowance.ROADMAPS)
             raise
 
-    async def _create(self, user_id: str, request: CreateRoadmapRequest) -> RoadmapView:
+    async def _create(
+        self, user_id: str, request: CreateRoadmapRequest, planning: "_Planning"
+    ) -> RoadmapView:
         outline, planned_by = await self._plan(request)
+        planning.planned_by = planned_by
         roadmap, lessons = build_roadmap(user_id, request, outline, planned_by)
-        prefetched = lessons[: request.prefetch]
+        # Prefetched lessons spend the lesson allowance like any other, as far as it goes.
+        granted = await self._prefetch_allowance(user_id, request.prefetch)
+        prefetched = lessons[:granted]
         previous = [lesson.status for lesson in prefetched]
         for lesson in prefetched:
             lesson.queue()
             lesson.trace = self._telemetry.carrier()
-        # Lessons first, the roadmap last: a roadmap is never visible without its lessons.
-        await self._lessons.add_all(lessons)
-        await self._roadmaps.add(roadmap)
-        await self._generation.send(list(zip(prefetched, previous, strict=True)))
+        queued = 0
+        try:
+            # Lessons first, the roadmap last: a roadmap is never visible without its lessons.
+            await self._lessons.add_all(lessons)
+            await self._roadmaps.add(roadmap)
+            failed = await self._generation.send(list(zip(prefetched, previous, strict=True)))
+            queued = granted - len(failed)
+        finally:  # lessons that were not queued are not spent
+            await self._generation.refund(user_id, granted - queued)
         return RoadmapView.of(roadmap, [_summary(lesson) for lesson in lessons])
+
+    async def _prefetch_allowance(self, user_id: str, wanted: int) -> int:
+        """How many of the first lessons may be queued now: a used-up allowance queues none
+        (the roadmap is still created; its lessons wait as ``pending``)."""
+        try:
+            return await self._generation.charge_up_to(user_id, wanted)
+        except QuotaExceeded:
+            return 0
 
     async def get(self, user_id: str, roadmap_id: str) -> RoadmapView:
         """A roadmap with the current status of each lesson and the learner's marks."""
@@ -107,6 +129,26 @@ class RoadmapService:
             TaskKind.OUTLINE, brief, RoadmapOutline, budget=self._planning_budget
         )
         return planned.value, planned.draft.provider
+
+
+class _Planning:
+    """Who planned the outline, to tell whether a failed creation cost a provider call."""
+
+    FREE = frozenset({LEARNER, "offline"})
+    NO_CALL = frozenset({"cooling_down", "no_budget"})  # attempts that sent no request
+
+    def __init__(self) -> None:
+        self.planned_by: str | None = None
+
+    def paid(self, error: BaseException) -> bool:
+        """Whether a network provider was asked for this roadmap's outline."""
+        if self.planned_by is not None:
+            return self.planned_by not in self.FREE
+        attempts = getattr(error, "attempts", None) or []
+        return any(
+            attempt.provider not in self.FREE and attempt.outcome not in self.NO_CALL
+            for attempt in attempts
+        )
 
 
 def _summary(lesson: Lesson) -> LessonSummary:

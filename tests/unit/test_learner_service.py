@@ -121,8 +121,20 @@ async def test_generate_module_with_nothing_to_write_queues_and_charges_nothing(
     assert world.quota.spent(USER, Allowance.LESSONS) == 0
 
 
-async def test_generate_module_beyond_the_allowance_queues_nothing():
+async def test_generate_module_beyond_the_allowance_queues_the_first_lessons_it_allows():
     world = World(lessons_per_hour=2)
+    world.module(S.PENDING, S.PENDING, S.FAILED)
+
+    queued = await world.service.generate_module(USER, MODULE)
+
+    assert [lesson.id for lesson in queued] == ["module-1-1", "module-1-2"]
+    assert world.queue.lesson_ids == ["module-1-1", "module-1-2"]
+    assert world.quota.spent(USER, Allowance.LESSONS) == 2
+
+
+async def test_generate_module_with_no_allowance_left_queues_nothing():
+    world = World(lessons_per_hour=2)
+    await world.quota.take(USER, Allowance.LESSONS, 2)
     before = world.module(S.PENDING, S.PENDING, S.FAILED)
 
     with pytest.raises(QuotaExceeded):
@@ -131,7 +143,7 @@ async def test_generate_module_beyond_the_allowance_queues_nothing():
     assert world.lessons.all()[::-1] == before
     assert world.lessons.saved == []
     assert world.queue.messages == []
-    assert world.quota.spent(USER, Allowance.LESSONS) == 0
+    assert world.quota.spent(USER, Allowance.LESSONS) == 2
 
 
 async def test_completing_a_lesson_marks_it_viewed_too():

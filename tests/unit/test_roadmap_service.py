@@ -12,6 +12,7 @@ from domain.errors import (
     NoValidAnswer,
     ProviderUnavailable,
     QuotaExceeded,
+    StorageUnavailable,
 )
 from domain.lesson import GenerationStatus
 from domain.lesson_requests import LessonRequests
@@ -373,3 +374,85 @@ async def test_overview_of_a_learner_without_roadmaps_is_empty():
     overview = await world.service.overview(USER)
 
     assert overview.roadmaps == []
+
+
+class _Unstorable(FakeRoadmapRepository):
+    """Roadmap storage that is down."""
+
+    async def add(self, roadmap: Any) -> None:
+        raise StorageUnavailable("Cosmos DB is down")
+
+
+def _service(world: World, roadmaps: FakeRoadmapRepository) -> RoadmapService:
+    return RoadmapService(
+        roadmaps,
+        world.lessons,
+        chain_of(world.planner).chain,
+        LessonRequests(world.lessons, world.queue, world.quota),
+        planning_budget=PLANNING_BUDGET,
+        quota=world.quota,
+    )
+
+
+async def test_onboarding_prefetch_spends_the_lesson_allowance():
+    world = World()
+
+    await world.service.create(USER, _request(modules=OUTLINE, prefetch=2))
+
+    assert world.quota.spent(USER, Allowance.LESSONS) == 2
+    assert len(world.queue.lesson_ids) == 2
+
+
+async def test_onboarding_prefetch_is_clipped_to_what_is_left():
+    world = World()
+    world.quota.limits[Allowance.LESSONS] = (2, 3_600)
+    await world.quota.take(USER, Allowance.LESSONS)
+
+    created = await world.service.create(USER, _request(modules=OUTLINE, prefetch=3))
+
+    statuses = [lesson.generation_status for lesson in created.modules[0].lessons]
+    assert statuses == [GenerationStatus.QUEUED, GenerationStatus.PENDING]
+    assert world.quota.spent(USER, Allowance.LESSONS) == 2
+
+
+async def test_onboarding_with_no_lessons_left_creates_the_roadmap_and_queues_nothing():
+    world = World()
+    world.quota.limits[Allowance.LESSONS] = (1, 3_600)
+    await world.quota.take(USER, Allowance.LESSONS)
+
+    created = await world.service.create(USER, _request(modules=OUTLINE, prefetch=3))
+
+    assert world.queue.lesson_ids == []
+    assert {lesson.generation_status for m in created.modules for lesson in m.lessons} == {
+        GenerationStatus.PENDING
+    }
+
+
+async def test_a_failure_after_a_paid_outline_keeps_the_roadmap_spent():
+    world = World()
+
+    with pytest.raises(StorageUnavailable):
+        await _service(world, _Unstorable()).create(USER, _request())
+
+    assert world.planner.calls == 1
+    assert world.quota.spent(USER, Allowance.ROADMAPS) == 1
+
+
+async def test_a_failure_without_a_provider_call_gives_the_roadmap_back():
+    world = World()
+
+    with pytest.raises(StorageUnavailable):
+        await _service(world, _Unstorable()).create(USER, _request(modules=OUTLINE))
+
+    assert world.planner.calls == 0
+    assert world.quota.spent(USER, Allowance.ROADMAPS) == 0
+    assert world.quota.spent(USER, Allowance.LESSONS) == 0
+
+
+async def test_an_outline_no_provider_could_write_keeps_the_roadmap_spent():
+    world = World(FakeProvider("groq", outline=["not json", "still not json"]))
+
+    with pytest.raises(NoValidAnswer):
+        await world.service.create(USER, _request())
+
+    assert world.quota.spent(USER, Allowance.ROADMAPS) == 1
