@@ -104,9 +104,23 @@ MERMAID_TYPES = (
     "timeline",
     "quadrantChart",
 )
-# Mermaid lines that could run script or loosen the renderer's security: directives such as
-# %%{init: {"securityLevel": "loose"}}%% and click handlers. They are dropped, never rendered.
-_UNSAFE_MERMAID = re.compile(r"^\s*(?:%%\{.*|click\s.*)$", re.MULTILINE)
+# What could run script or loosen the renderer's security: directives such as
+# %%{init: {"securityLevel": "loose"}}%% (anywhere, even mid-line or unclosed) and click or href
+# interactions, also when they follow another statement after a ";". They are dropped.
+_DIRECTIVE = re.compile(r"%%\{.*?(?:\}%%|$)", re.MULTILINE | re.DOTALL)
+_INTERACTION = re.compile(r"^\s*(?:click|href|callback)\b", re.IGNORECASE)
+
+
+def _without_interactions(line: str) -> str:
+    """A Mermaid line without its ``click``/``href`` statements (statements split at ``;``)."""
+    kept = [part for part in line.split(";") if not _INTERACTION.match(part)]
+    return ";".join(kept) if kept != [""] else ""
+
+
+def _defused_mermaid(source: str) -> str:
+    without_directives = _DIRECTIVE.sub("", source)
+    lines = (_without_interactions(line) for line in without_directives.split("\n"))
+    return "\n".join(line for line in lines if line.strip())
 
 
 class Diagram(DocumentModel):
@@ -120,7 +134,7 @@ class Diagram(DocumentModel):
     @field_validator("mermaid")
     @classmethod
     def _safe_mermaid(cls, source: str) -> str:
-        source = _UNSAFE_MERMAID.sub("", source).strip()
+        source = _defused_mermaid(source).strip()
         first = source.split(maxsplit=1)[0] if source else ""
         if first not in MERMAID_TYPES:
             raise ValueError(

@@ -38,8 +38,10 @@ FILES = {
 # Mermaid is the one script from elsewhere; model text never becomes markup (see markdown.js).
 # Mermaid measures diagram labels with inline styles: without 'unsafe-inline' for styles (not
 # scripts) its boxes come out the wrong size. No model text reaches a style either way.
+# The one script from elsewhere: Mermaid at its pinned URL (lesson.js checks its SRI hash too).
+MERMAID_URL = "https://cdn.jsdelivr.net/npm/mermaid@11.17.2/dist/mermaid.min.js"
 CSP = (
-    "default-src 'self'; script-src 'self' https://cdn.jsdelivr.net; "
+    f"default-src 'self'; script-src 'self' {MERMAID_URL}; "
     "style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
     "frame-ancestors 'none'"

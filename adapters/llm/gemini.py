@@ -5,7 +5,7 @@ from google import genai
 from google.genai import errors, types
 
 from adapters.llm.errors import ClientErrors, provider_errors
-from adapters.llm.prompts import TEMPERATURE, conversation
+from adapters.llm.prompts import MAX_OUTPUT_TOKENS, TEMPERATURE, conversation
 from domain.lesson import TokenUsage
 from domain.ports import Draft, LlmTask
 
@@ -54,6 +54,7 @@ class GeminiProvider:
             response_mime_type="application/json",
             response_schema=task.schema,
             temperature=TEMPERATURE,
+            max_output_tokens=MAX_OUTPUT_TOKENS[task.kind],
             http_options=types.HttpOptions(timeout=int(time_limit * 1000)),
         )
         with provider_errors(self.name, time_limit, RAISED):

@@ -7,7 +7,7 @@ import httpx
 from groq.types.chat import ChatCompletionMessageParam
 
 from adapters.llm.errors import ClientErrors, provider_errors
-from adapters.llm.prompts import TEMPERATURE, conversation
+from adapters.llm.prompts import MAX_OUTPUT_TOKENS, TEMPERATURE, conversation
 from domain.lesson import TokenUsage
 from domain.ports import Draft, LlmTask
 
@@ -43,6 +43,7 @@ class GroqProvider:
                 messages=messages,
                 response_format={"type": "json_object"},
                 temperature=TEMPERATURE,
+                max_completion_tokens=MAX_OUTPUT_TOKENS[task.kind],
                 timeout=time_limit,
             )
         usage = reply.usage

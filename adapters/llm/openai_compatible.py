@@ -4,7 +4,7 @@ Ollama or another host by changing the base URL and model."""
 import httpx
 
 from adapters.llm.errors import for_status, provider_errors, reply_shape
-from adapters.llm.prompts import TEMPERATURE, conversation
+from adapters.llm.prompts import MAX_OUTPUT_TOKENS, TEMPERATURE, conversation
 from domain.lesson import TokenUsage
 from domain.ports import Draft, LlmTask
 
@@ -32,6 +32,7 @@ class OpenAICompatibleProvider:
             "messages": conversation(task).chat_messages(),
             "response_format": {"type": "json_object"},
             "temperature": TEMPERATURE,
+            "max_tokens": MAX_OUTPUT_TOKENS[task.kind],
         }
         with provider_errors(self.name, time_limit):
             response = await self._http.post(

@@ -5,12 +5,14 @@ Learner text is placed inside ``<learner_input>`` delimiters, and research findi
 delimiter and pose as an instruction.
 """
 
+import hashlib
 import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from string import Template
 
+from domain.content import LessonContent
 from domain.ports import LessonBrief, LlmTask, RoadmapBrief, TaskKind
 from domain.research import Finding
 
@@ -40,6 +42,24 @@ def _references(findings: tuple[Finding, ...]) -> str:
 
 # Low enough for faithful JSON, high enough not to repeat itself across lessons.
 TEMPERATURE = 0.4
+# The longest answer a provider may write for each task: a lesson of a few thousand words, an
+# outline of a few dozen titles. A runaway answer stops there instead of spending the budget.
+MAX_OUTPUT_TOKENS: dict[TaskKind, int] = {TaskKind.LESSON: 8_000, TaskKind.OUTLINE: 3_000}
+
+
+def _version() -> str:
+    """A digest of everything that shapes what a model is told: the prompt files, this module
+    (which renders them), the lesson schema and the temperature."""
+    digest = hashlib.sha256()
+    for path in [*sorted(PROMPTS.glob("*.txt")), Path(__file__)]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    schema = LessonContent.model_json_schema(by_alias=True)
+    digest.update(json.dumps(schema, sort_keys=True).encode() + f"\0{TEMPERATURE}".encode())
+    return digest.hexdigest()[:16]
+
+
+# The prompts' version: lessons written under another one are never reused (domain/lesson_cache).
+PROMPT_VERSION = _version()
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ def build_researcher(
     http = httpx.AsyncClient(
         timeout=httpx.Timeout(settings.research_source_timeout_seconds, connect=2.0),
         headers={"User-Agent": "SkillSync-Lessons/0.1 (+research)"},
-        follow_redirects=True,
+        follow_redirects=False,  # a redirect must not carry an API key elsewhere
     )
     researcher = Researcher(
         [_source(name, settings, http) for name in used],

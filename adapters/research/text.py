@@ -7,6 +7,7 @@ escaped twice, which a later renderer could revive) and keep no ``<`` or ``>`` a
 """
 
 import html
+import json
 import logging
 import math
 import re
@@ -21,6 +22,9 @@ import httpx
 import nh3
 
 log = logging.getLogger(__name__)
+
+# Search APIs answer in tens of kilobytes; a body far larger is not worth reading.
+MAX_BODY_BYTES = 1024 * 1024
 
 MAX_RESULTS = 5  # findings per source
 _ROUNDS = 8  # unescape rounds; an entity escaped deeper than this stays visible, harmlessly
@@ -163,10 +167,19 @@ async def get_json(
     params: Mapping[str, str] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> Reply | None:
-    """``GET url`` within ``time_limit``; ``None`` (one warning, no URL) when it cannot be had."""
+    """``GET url`` within ``time_limit``; ``None`` (one warning, no URL) when it cannot be had.
+
+    Redirects are not followed (a key sent in a header must not travel to wherever a redirect
+    points), and a body over ``MAX_BODY_BYTES`` is dropped unread past the limit.
+    """
     try:
-        response = await http.get(url, params=params, headers=headers, timeout=time_limit)
-        raw = await response.aread()
+        async with http.stream(
+            "GET", url, params=params, headers=headers, timeout=time_limit, follow_redirects=False
+        ) as response:
+            raw = await _bounded(response)
+        if raw is None:
+            log.warning("research: %s sent more than %d bytes; ignored", kind, MAX_BODY_BYTES)
+            return None
     except httpx.TimeoutException:
         log.warning("research: %s did not answer within %.1f s", kind, time_limit)
         return None
@@ -177,10 +190,22 @@ async def get_json(
         log.warning("research: %s could not be asked (%s)", kind, type(error).__name__)
         return None
     try:
-        body = response.json() if raw else None
+        body = json.loads(raw) if raw else None
     except ValueError:  # JSONDecodeError, UnicodeDecodeError
         body = None
     return Reply(response.status_code, response.headers, body)
+
+
+async def _bounded(response: httpx.Response) -> bytes | None:
+    """The body, or ``None`` as soon as it grows past ``MAX_BODY_BYTES``."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def say_unusable(kind: str, reply: Reply, detail: str = "") -> None:

@@ -3,7 +3,11 @@
 import { h } from "./dom.js";
 import { codeBlock, decodeEntities, inline, link, renderMarkdown } from "./markdown.js";
 
-const MERMAID_URL = "https://cdn.jsdelivr.net/npm/mermaid@11/dist/mermaid.esm.min.mjs";
+// Pinned to one release, checked by Subresource Integrity: a changed file on the CDN is refused
+// (the page then shows the diagram's source). The hash is of the npm package's dist/mermaid.min.js,
+// which jsDelivr serves byte for byte; the page's CSP allows exactly this URL.
+export const MERMAID_URL = "https://cdn.jsdelivr.net/npm/mermaid@11.17.2/dist/mermaid.min.js";
+export const MERMAID_INTEGRITY = "sha384-EOXBFmc3gx5mb+vn0vPvvGqACToJD24hhacX5Yx+8NUUQrHIle/Qi5Bg9o3zKwW2";
 const MERMAID_WAIT_MS = 8000;
 let mermaid = null; // one attempt per page: a failed load is not retried for every lesson
 let diagramCount = 0;
@@ -82,15 +86,30 @@ function diagram(item) {
 
 function loadMermaid() {
   mermaid ??= Promise.race([
-    import(MERMAID_URL),
+    loadScript(MERMAID_URL, MERMAID_INTEGRITY),
     new Promise((_, reject) => setTimeout(() => reject(new Error("Mermaid took too long")), MERMAID_WAIT_MS)),
-  ]).then((module) => {
-    const library = module.default;
+  ]).then(() => {
+    const library = globalThis.mermaid;
+    if (!library) throw new Error("Mermaid did not load");
     // strict: no script, no click handlers; labels as SVG text, so the picture stands alone.
     library.initialize({ startOnLoad: false, securityLevel: "strict", flowchart: { htmlLabels: false } });
     return library;
   });
   return mermaid;
+}
+
+// A classic script (SRI applies to <script>, not to a dynamic import()), anonymous CORS as SRI needs.
+function loadScript(src, integrity) {
+  return new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = src;
+    script.integrity = integrity;
+    script.crossOrigin = "anonymous";
+    script.referrerPolicy = "no-referrer";
+    script.onload = resolve;
+    script.onerror = () => reject(new Error("Mermaid could not be loaded"));
+    document.head.append(script);
+  });
 }
 
 // The diagram is drawn as an <img> of the SVG: an image runs no script and needs no inline style.

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from adapters.llm.factory import build_chain
+from adapters.llm.prompts import MAX_OUTPUT_TOKENS
 from adapters.settings import Settings, settings_from
 from domain.chain import ProviderChain
 from domain.content import LessonContent
@@ -17,6 +18,7 @@ from domain.errors import NoProviderSucceeded
 from domain.ports import Generated, LessonBrief, RoadmapBrief, TaskKind
 from domain.roadmap import RoadmapOutline
 from tests.support.fake_llm import FakeLlmServer, Reply
+from tests.support.html_audit import audit, live_problems
 from tests.support.samples import lesson_json, outline_json
 
 KEYS = {
@@ -105,13 +107,17 @@ async def test_each_provider_writes_a_lesson_through_its_own_protocol(
     assert "Write a list comprehension" in sent
     assert "beginner" in sent
     assert "35 minutes" in sent
+    cap = MAX_OUTPUT_TOKENS[TaskKind.LESSON]
     if provider == "gemini":
         assert request.headers["x-goog-api-key"] == KEYS["gemini"]
         assert request.body["generationConfig"]["responseMimeType"] == "application/json"
         assert "responseSchema" in request.body["generationConfig"]
+        assert request.body["generationConfig"]["maxOutputTokens"] == cap
     else:
         assert request.headers["authorization"] == f"Bearer {KEYS[provider]}"
         assert request.body["response_format"] == {"type": "json_object"}
+        field = "max_completion_tokens" if provider == "groq" else "max_tokens"
+        assert request.body[field] == cap
 
 
 async def test_providers_are_asked_in_order_and_only_one_call_succeeds(
@@ -243,7 +249,7 @@ async def test_without_offline_a_total_outage_is_retryable(
     assert [a.provider for a in caught.value.attempts] == ["groq", "groq", "gemini", "gemini"]
 
 
-async def test_html_and_script_in_markdown_do_not_survive(server: FakeLlmServer, chain_for) -> None:
+async def test_html_and_script_in_markdown_are_never_live(server: FakeLlmServer, chain_for) -> None:
     lesson = lesson_json(summary='Lists <script>alert("x")</script>made <b>easy</b>.')
     lesson["sections"][1]["body"] = (
         'Click <a href="javascript:alert(1)">here</a> or [here](javascript:alert(2)).\n\n'
@@ -253,10 +259,11 @@ async def test_html_and_script_in_markdown_do_not_survive(server: FakeLlmServer,
 
     written = await _lesson(chain_for())
 
-    assert written.value.summary == "Lists made easy."
+    assert written.value.summary == r'Lists \<script>alert("x")\</script>made \<b>easy\</b>.'
     body = written.value.sections[1].body
-    assert "<a" not in body
-    assert "javascript:" not in body
+    assert live_problems(body) == []
+    assert live_problems(written.value.summary) == []
+    assert audit(body).urls == []
     assert '```html\n<div onclick="x()">kept as code</div>\n```' in body
 
 

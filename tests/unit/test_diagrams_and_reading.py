@@ -239,3 +239,29 @@ async def test_offline_lesson_about_javascript_urls_validates():
     content = await _offline(brief)
 
     assert content.diagrams[0].mermaid.startswith("flowchart TD")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "graph TD\nA-->B; click A call alert(1)",
+        'graph TD\n  A-->B;click B href "javascript:alert(1)"',
+        'graph TD %%{init: {"securityLevel": "loose"}}%%\nA-->B',
+        'graph TD\nA-->B %%{init: {"securityLevel": "loose"}',
+        "graph TD\n  A-->B\n  CLICK B callback",
+    ],
+    ids=[
+        "click-after-semicolon",
+        "href-after-semicolon",
+        "init-mid-line",
+        "unclosed-init",
+        "upper",
+    ],
+)
+def test_interactions_and_directives_are_removed_anywhere_in_a_line(source: str):
+    cleaned = Diagram(title="Flow", mermaid=source).mermaid
+
+    assert "%%{" not in cleaned
+    assert "click" not in cleaned.lower()
+    assert "href" not in cleaned.lower()
+    assert "A-->B" in cleaned
