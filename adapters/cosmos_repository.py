@@ -35,6 +35,8 @@ _STUCK_QUERY = (
     "(c.generationStatus = 'queued' AND "
     "(NOT IS_DEFINED(c.queuedAt) OR IS_NULL(c.queuedAt) OR c.queuedAt < @queuedBefore))"
 )
+# What a progress report changes: everything else of the lesson stays as stored.
+_PROGRESS_FIELDS = ("progress", "lease", "updatedAt")
 _TIMESTAMP: TypeAdapter[Timestamp] = TypeAdapter(Timestamp)
 
 
@@ -77,6 +79,28 @@ class CosmosLessonRepository:
             item = await self._container.replace_item(
                 lesson.id,
                 _document(lesson),
+                etag=lesson.version,
+                match_condition=MatchConditions.IfNotModified,
+            )
+        lesson.version = item["_etag"]
+
+    async def report_progress(self, lesson: Lesson) -> None:
+        """Patch only ``progress``, ``lease`` and ``updatedAt``, if unchanged since ``version``.
+
+        A partial update sends a few hundred bytes instead of the whole document (which may hold
+        the previous content, on a forced rewrite). The etag condition makes a lost claim raise
+        ``ConcurrencyConflict`` exactly as ``save`` would.
+        """
+        document = _document(lesson)
+        operations = [
+            {"op": "set", "path": f"/{field}", "value": document[field]}
+            for field in _PROGRESS_FIELDS
+        ]
+        with storage_errors("lesson", lesson.id):
+            item = await self._container.patch_item(
+                lesson.id,
+                partition_key=lesson.user_id,
+                patch_operations=operations,
                 etag=lesson.version,
                 match_condition=MatchConditions.IfNotModified,
             )

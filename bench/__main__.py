@@ -1,4 +1,5 @@
-"""``make bench``: the storage choices this app relies on, measured side by side in one run.
+"""``make bench``: the storage choices this app relies on, measured side by side in one run,
+then the system benchmark (``bench/system.py``) on the whole local stack.
 
 Each line compares two ways of doing the same work against the same local emulators and prints
 the ratio; absolute times on an emulator say little about Azure, ratios say which way is faster.
@@ -15,7 +16,7 @@ from pathlib import Path
 from adapters.cosmos import LESSONS, create_cosmos_client, ensure_schema
 from adapters.cosmos_repository import CosmosLessonRepository
 from adapters.settings import Settings, settings_from
-from bench import chain, research
+from bench import chain, lesson_cache, report, research, stack, system
 from bench.rows import row
 from devhost.emulators import Emulators, Ports
 from domain.lesson import Lesson
@@ -129,17 +130,31 @@ async def run(settings: Settings) -> list[dict[str, object]]:
 
 
 def main() -> None:
+    started = time.perf_counter()
     ports = Ports.free()
     with tempfile.TemporaryDirectory() as logs, Emulators(ports, Path(logs)):
         settings = _settings(ports)
         rows = asyncio.run(run(settings)) + research.run(settings) + chain.run()
+        rows += asyncio.run(lesson_cache.run())  # 100 learners, one goal: calls with and without
+    print("bench: micro-benchmarks done; now the system benchmark (about 5 minutes)", flush=True)
+    with (
+        tempfile.TemporaryDirectory() as logs,
+        stack.running(Path(logs), system.MODEL_SECONDS) as running,
+    ):
+        results = system.run(running)
     print(f"{'task':32} {'ours':30} {'ms':>9}   {'instead of':30} {'ms':>9}   speed-up")
     for r in rows:
         ours = f"{r['ours']:30} {r['ours_ms']:>9}"
         other = f"{r['other']:30} {r['other_ms']:>9}"
         print(f"{r['task']:32} {ours}   {other}   ×{r['speedup']}")
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "latest.json").write_text(json.dumps(rows, indent=2) + "\n")
+    made = report.plots(results, results["accept_raw"], RESULTS)
+    page = report.write_docs(results, made)
+    print(report.table(results))
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    document = {"micro": rows, "system": results}
+    (RESULTS / "latest.json").write_text(json.dumps(document, indent=2) + "\n")
+    print(f"bench: {RESULTS / 'latest.json'}, plots and {page} written in {results['seconds']} s")
 
 
 if __name__ == "__main__":

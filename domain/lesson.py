@@ -8,6 +8,7 @@
     release   generating                                     queued
     requeue   queued, generating                             queued
     complete  generating                                     completed
+    reuse     generating                                     completed (an identical lesson's)
     fail      queued, generating                             failed
     cancel    queued                                         pending (completed, if forced)
 
@@ -161,6 +162,8 @@ class Lesson(DocumentModel):
     model: str | None = None
     usage: TokenUsage | None = None
     attempts: list[ProviderAttempt] = Field(default_factory=list)
+    # The lesson whose content this one reuses (identical inputs; see domain/lesson_cache.py).
+    reused_from: str | None = None
     lease: Lease | None = None
     # Claims since the learner asked (each queue delivery that started writing).
     deliveries: int = 0
@@ -303,6 +306,33 @@ class Lesson(DocumentModel):
         self.last_error = None
         self.lease = None
         self.generated_at = self.updated_at
+        self.reused_from = None  # written anew; ``reuse`` sets it for shared content
+
+    def reuse(
+        self,
+        content: LessonContent,
+        *,
+        reused_from: str,
+        provider: str,
+        model: str,
+        attempts: list[ProviderAttempt],
+        sources: list[Source] | None = None,
+        research_note: str | None = None,
+    ) -> None:
+        """Complete with content written for an identical lesson, ``reused_from``: no model call.
+
+        ``provider`` and ``model`` are the original's; no tokens were spent on this one.
+        """
+        self.complete(
+            content,
+            provider=provider,
+            model=model,
+            usage=None,
+            attempts=attempts,
+            sources=sources,
+            research_note=research_note,
+        )
+        self.reused_from = reused_from
 
     def fail(self, reason: str, attempts: list[ProviderAttempt] | None = None) -> None:
         """Give up on this generation, saying why in words a learner understands."""

@@ -10,13 +10,22 @@ from domain.base import utcnow
 from domain.content import LessonContent
 from domain.errors import ConcurrencyConflict, FinalError, NotFound
 from domain.lesson import GenerationStatus, Lesson, ProviderAttempt, Source, Stage
-from domain.ports import GenerationMessage, LessonBrief, LessonRepository, LlmChain, TaskKind
+from domain.lesson_cache import CACHE_PROVIDER, REUSED, CachedLesson, cache_key
+from domain.ports import (
+    GenerationMessage,
+    LessonBrief,
+    LessonCache,
+    LessonRepository,
+    LlmChain,
+    TaskKind,
+)
 from domain.research import Digest, Finding, Research, ResearchQuery, normalise_url
 from domain.telemetry import (
     ATTR_LESSON,
     ATTR_OUTCOME,
     ATTR_PROVIDER,
     ATTR_USER,
+    LESSON_CACHE_LOOKUPS,
     LESSONS_FAILED,
     LESSONS_POISONED,
     QUEUE_WAIT,
@@ -45,6 +54,10 @@ GAVE_UP = (
 )
 
 
+def _unversioned() -> str:
+    return "unversioned"
+
+
 class LessonWriter:
     """Handles one generation message: at most one writer ever works on a lesson at a time."""
 
@@ -59,8 +72,15 @@ class LessonWriter:
         lease_seconds: float = 180.0,
         clock: Callable[[], datetime] = utcnow,
         telemetry: Telemetry | None = None,
+        cache: LessonCache | None = None,
+        prompt_version: Callable[[], str] = _unversioned,
     ) -> None:
-        """``owner`` names this worker in leases; a claim lasts ``lease_seconds`` unrenewed."""
+        """``owner`` names this worker in leases; a claim lasts ``lease_seconds`` unrenewed.
+
+        With a ``cache``, a lesson whose inputs are identical to one written before (for anyone)
+        reuses its content; ``prompt_version`` names the prompts in use, asked when first needed
+        (the composition root loads the prompts only when something is written).
+        """
         self._lessons = lessons
         self._chain = chain
         self._budget = budget
@@ -69,6 +89,8 @@ class LessonWriter:
         self._lease = timedelta(seconds=lease_seconds)
         self._clock = clock
         self._telemetry = telemetry or NoTelemetry()
+        self._cache = cache
+        self._prompt_version = prompt_version
 
     async def handle(self, message: GenerationMessage) -> Lesson | None:
         """Write the lesson if it can be claimed; a duplicate or stale message does nothing.
@@ -111,7 +133,8 @@ class LessonWriter:
             await self._release(message, claim, _attempts_of(error), _problem(error))
             raise
         if lesson.status is GenerationStatus.COMPLETED:
-            report_completed(self._telemetry, lesson, (time.perf_counter() - started) * 1000)
+            ms = (time.perf_counter() - started) * 1000
+            report_completed(self._telemetry, _as_reported(lesson), ms)
         log.info(
             "lesson %s %s in %.0f ms (provider %s)",
             lesson.id,
@@ -162,6 +185,9 @@ class LessonWriter:
         return lesson
 
     async def _write(self, lesson: Lesson) -> None:
+        key = self._key(lesson)
+        if key is not None and await self._reuse(lesson, key):
+            return
         with self._telemetry.span("lesson.research"):
             digest = await self._research(lesson)
         await self._advance(lesson, Stage.WRITING, 30)
@@ -182,6 +208,63 @@ class LessonWriter:
             research_note=None if references else NO_RESEARCH,
         )
         await self._lessons.save(lesson)
+        if key is not None:
+            await self._share(key, lesson)
+
+    def _key(self, lesson: Lesson) -> str | None:
+        """The lesson's cache key; ``None`` without a cache. A forced rewrite still shares."""
+        if self._cache is None:
+            return None
+        return cache_key(brief_for(lesson), self._prompt_version())
+
+    async def _reuse(self, lesson: Lesson, key: str) -> bool:
+        """Complete the lesson from the cache if an identical one was written; whether it was.
+
+        Not for a forced rewrite (the learner wants new content), nor when the entry is this
+        lesson's own earlier content (a failed forced rewrite retried must still write anew).
+        """
+        if lesson.queued_from is GenerationStatus.COMPLETED:
+            return False
+        started = time.perf_counter()
+        entry = await self._cached(key)
+        if entry is None or entry.lesson_id == lesson.id:
+            return False
+        ms = round((time.perf_counter() - started) * 1000)
+        lesson.reuse(
+            entry.content,
+            reused_from=entry.lesson_id,
+            provider=entry.provider,
+            model=entry.model,
+            attempts=[ProviderAttempt(provider=CACHE_PROVIDER, outcome=REUSED, ms=ms)],
+            sources=entry.sources,
+            research_note=entry.research_note,
+        )
+        await self._lessons.save(lesson)
+        return True
+
+    async def _cached(self, key: str) -> CachedLesson | None:
+        assert self._cache is not None
+        with self._telemetry.span("lesson.cache") as span:
+            try:
+                entry = await self._cache.get(key)
+                outcome = "hit" if entry is not None else "miss"
+            except Exception:  # the cache saves calls; without it the lesson is written anew
+                log.warning("lesson cache unreadable; writing anew", exc_info=True)
+                entry, outcome = None, "error"
+            span.set({ATTR_OUTCOME: outcome})
+        self._telemetry.count(LESSON_CACHE_LOOKUPS, 1, {ATTR_OUTCOME: outcome})
+        return entry
+
+    async def _share(self, key: str, lesson: Lesson) -> None:
+        """Offer a freshly written lesson to identical ones; templates are never shared."""
+        assert self._cache is not None
+        entry = CachedLesson.shareable(lesson)
+        if entry is None:
+            return
+        try:
+            await self._cache.put(key, entry)
+        except Exception:  # the lesson is stored; only later learners miss the reuse
+            log.warning("lesson %s could not be shared through the cache", lesson.id, exc_info=True)
 
     async def _research(self, lesson: Lesson) -> Digest:
         if self._researcher is None:
@@ -199,7 +282,7 @@ class LessonWriter:
 
     async def _advance(self, lesson: Lesson, stage: Stage, percent: int) -> None:
         lesson.report(stage, percent, lease_until=self._clock() + self._lease)
-        await self._lessons.save(lesson)
+        await self._lessons.report_progress(lesson)
 
     async def _release(
         self,
@@ -218,6 +301,13 @@ class LessonWriter:
                 await self._lessons.save(lesson)
         except Exception:  # the original error matters more; the message will be redelivered
             log.exception("could not hand lesson %s back to the queue", message.lesson_id)
+
+
+def _as_reported(lesson: Lesson) -> Lesson:
+    """A reused lesson counts as the cache's: no provider wrote it (nor fell back) just now."""
+    if lesson.reused_from is None:
+        return lesson
+    return lesson.model_copy(update={"provider": CACHE_PROVIDER})
 
 
 def _problem(error: Exception) -> str:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from domain.base import DocumentModel, utcnow
 from domain.lesson import Lesson, ProviderAttempt, TokenUsage
+from domain.lesson_cache import CachedLesson
 from domain.progress import LearnerProgress
 from domain.research import Finding
 from domain.roadmap import Roadmap
@@ -49,6 +50,15 @@ class LessonRepository(Protocol):
         """
         ...
 
+    async def report_progress(self, lesson: Lesson) -> None:
+        """Store only the lesson's ``progress``, ``lease`` and ``updated_at`` (a partial update).
+
+        Conditional like ``save``: raises ``ConcurrencyConflict`` when the stored lesson changed
+        since ``lesson.version`` (another worker claimed it), ``NotFound`` when it is gone; sets
+        the new version.
+        """
+        ...
+
     async def list_for_roadmap(self, user_id: str, roadmap_id: str) -> list[LessonSummary]:
         """The summaries of a roadmap's lessons, in no particular order."""
         ...
@@ -63,6 +73,25 @@ class LessonRepository(Protocol):
 
     async def find_stuck(self, now: datetime, queued_before: datetime, limit: int) -> list[Lesson]:
         """Across users: lessons generating past their lease, or queued since before a time."""
+        ...
+
+
+class LessonCache(Protocol):
+    """Lessons written once and shared by every identical lesson (see ``domain.lesson_cache``).
+
+    Keys are ``cache_key`` digests, so the store never sees a learner's text as a key. An entry
+    lives for the cache's time to live; an expired one is never returned.
+    """
+
+    async def get(self, key: str) -> CachedLesson | None:
+        """The entry stored under ``key``, or ``None`` when absent, expired or unreadable.
+
+        Raises ``StorageUnavailable`` when storage cannot answer; the writer then writes anew.
+        """
+        ...
+
+    async def put(self, key: str, entry: CachedLesson) -> None:
+        """Store ``entry`` under ``key`` for the time to live, replacing any entry there."""
         ...
 
 

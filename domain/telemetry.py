@@ -22,6 +22,7 @@ LESSONS_COMPLETED = "skillsync.lessons.completed"  # counter: provider
 LESSONS_FAILED = "skillsync.lessons.failed"  # counter: provider, reason
 LESSONS_POISONED = "skillsync.lessons.poisoned"  # counter
 LESSON_FALLBACKS = "skillsync.lessons.fallbacks"  # counter: provider (the one that wrote it)
+LESSON_CACHE_LOOKUPS = "skillsync.lesson_cache"  # counter: outcome (hit|miss|error)
 PROVIDER_ATTEMPTS = "skillsync.provider.attempts"  # counter: provider, outcome
 PROVIDER_BREAKER_OPENS = "skillsync.provider.breaker_opens"  # counter: provider, outcome
 PROVIDER_TOKENS = "skillsync.provider.tokens"  # counter: provider, direction (input|output)

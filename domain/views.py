@@ -80,6 +80,8 @@ class LessonView(DocumentModel):
     model: str | None
     usage: TokenUsage | None
     attempts: list[ProviderAttempt]
+    # Set when the content was written for an identical lesson and reused (no model call).
+    reused_from: str | None = None
     deliveries: int
     requeues: int
     last_error: str | None

@@ -29,6 +29,7 @@ from pydantic import BaseModel
 
 from adapters.auth import TokenVerifier
 from adapters.cosmos import (
+    LESSON_CACHE,
     LESSONS,
     PROGRESS,
     QUOTAS,
@@ -39,6 +40,7 @@ from adapters.cosmos import (
 from adapters.cosmos_repository import CosmosLessonRepository, CosmosRoadmapRepository
 from adapters.identity import create_credential, needs_identity
 from adapters.jwks import create_jwks_client
+from adapters.lesson_cache import CosmosLessonCache
 from adapters.progress_repository import CosmosProgressRepository
 from adapters.queue import (
     LESSON_GENERATION_POISON_QUEUE,
@@ -144,6 +146,13 @@ def build_services(settings: Settings, shared: Shared) -> Services:
         },
     )
     generation = LessonRequests(lessons, publisher, quota, telemetry=telemetry)
+    lesson_cache = (
+        CosmosLessonCache(
+            database.get_container_client(LESSON_CACHE), settings.lesson_cache_ttl_seconds
+        )
+        if settings.lesson_cache
+        else None
+    )
     closers: list[Closer] = [
         publisher.close,
         depths.close,
@@ -180,6 +189,8 @@ def build_services(settings: Settings, shared: Shared) -> Services:
             owner=WORKER,
             lease_seconds=settings.generation_lease_seconds,
             telemetry=telemetry,
+            cache=lesson_cache,
+            prompt_version=_prompt_version,
         ),
         sweeper=Sweeper(
             lessons,
@@ -202,6 +213,12 @@ def _chain(
     from adapters.llm.factory import build_chain  # provider SDKs load only when writing
 
     return build_chain(settings, cooldowns, telemetry)
+
+
+def _prompt_version() -> str:
+    from adapters.llm.prompts import PROMPT_VERSION  # like the providers, only when writing
+
+    return PROMPT_VERSION
 
 
 def _researcher(

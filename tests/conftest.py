@@ -66,6 +66,9 @@ def running_stack(cosmos_data: Path | None = None) -> Iterator[Stack]:
             # The sandbox has no internet: research is tested over recorded answers instead.
             "RESEARCH_SOURCES": "none",
             "SWEEP_SCHEDULE": "0 */1 * * * *",
+            # Tests count provider calls per lesson; the shared lesson cache would answer the
+            # many identical lessons they write (its own tests turn it on).
+            "LESSON_CACHE": "false",
         }
         settings = settings_from(env)
         asyncio.run(provision(settings, queue_names(discover(load_app(ROOT), env))))

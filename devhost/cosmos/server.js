@@ -5,6 +5,9 @@
 //     Cosmos DB answers 404 NotFound. We answer 404, so production code sees what Azure sends.
 //  2. The emulator closes every connection after one response unless keepAlive is set; we keep
 //     connections alive, as the real service does.
+//  5. It counts the data-plane operations it serves and the bytes written, per container and
+//     kind (read, query, create, replace, patch, ...), for `make bench`: GET /_devhost/stats
+//     answers them and DELETE /_devhost/stats starts again. Nothing else answers on that path.
 // Usage: node server.js --port 8081 [--host 127.0.0.1] [--data FILE]
 "use strict";
 
@@ -112,6 +115,7 @@ const { createHttpServer } = require("@vercel/cosmosdb-server");
 
 const { port, host } = options;
 const server = createHttpServer({ keepAlive: true });
+countOperations(server);
 server.keepAliveTimeout = 60_000;
 server.listen(port, host, () => {
   // eslint-disable-next-line no-console
@@ -123,4 +127,44 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
     server.close(() => process.exit(0));
     server.closeAllConnections();
   });
+}
+
+// 5. Operation counts, by "<container>.<kind>": {count, bytes} (bytes: request bodies written).
+function countOperations(httpServer) {
+  let stats = {};
+  const handlers = httpServer.listeners("request");
+  httpServer.removeAllListeners("request");
+  httpServer.on("request", (req, res) => {
+    if (req.url.startsWith("/_devhost/stats")) {
+      if (req.method === "DELETE") stats = {};
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify(stats));
+      return;
+    }
+    const key = operationOf(req);
+    const entry = stats[key] || (stats[key] = { count: 0, bytes: 0 });
+    entry.count += 1;
+    entry.bytes += Number.parseInt(req.headers["content-length"] || "0", 10) || 0;
+    for (const handler of handlers) handler.call(httpServer, req, res);
+  });
+}
+
+function operationOf(req) {
+  const path = req.url.split("?")[0].replace(/\/+$/, "");
+  const doc = path.match(/^\/dbs\/[^/]+\/colls\/([^/]+)\/docs(?:\/([^/]+))?$/);
+  if (!doc) return `meta.${req.method.toLowerCase()}`;
+  const [, container, id] = doc;
+  const header = name => String(req.headers[name] || "").toLowerCase();
+  let kind;
+  if (id) {
+    kind = { GET: "read", PUT: "replace", PATCH: "patch", DELETE: "delete" }[req.method] || req.method;
+  } else if (req.method === "POST") {
+    const query =
+      header("x-ms-documentdb-isquery") === "true" || header("content-type").includes("query+json");
+    if (query) kind = "query";
+    else kind = header("x-ms-documentdb-is-upsert") === "true" ? "upsert" : "create";
+  } else {
+    kind = req.method.toLowerCase();
+  }
+  return `${decodeURIComponent(container)}.${kind}`;
 }

@@ -21,12 +21,14 @@ from domain.content import LessonContent
 from domain.cooldowns import Cooldowns
 from domain.errors import ConcurrencyConflict, NotFound, QuotaExceeded, StorageUnavailable
 from domain.lesson import GenerationStatus, Lease, Lesson, ProviderAttempt, Stage, TokenUsage
+from domain.lesson_cache import CachedLesson
 from domain.ports import (
     Allowance,
     Draft,
     GenerationMessage,
     GenerationQueue,
     LessonBrief,
+    LessonCache,
     LessonRepository,
     LlmChain,
     LlmProvider,
@@ -93,6 +95,8 @@ class FakeLessonRepository:
         self.saved: list[tuple[str, GenerationStatus, Stage]] = []
         # A copy of each lesson as it was saved, in order (to look at leases over time).
         self.history: list[Lesson] = []
+        # (lesson id, stage) of each progress report written as a partial update.
+        self.patched: list[tuple[str, Stage]] = []
 
     def put(self, lesson: Lesson) -> Lesson:
         """Store ``lesson`` as it is (test set-up); return the stored copy."""
@@ -169,6 +173,20 @@ class FakeLessonRepository:
 
     def _next_version(self) -> str:
         return f"etag-{next(self._versions)}"
+
+    async def report_progress(self, lesson: Lesson) -> None:
+        """As ``save``, but only progress, lease and ``updated_at`` reach the stored copy."""
+        key = (lesson.user_id, lesson.id)
+        if key not in self._lessons:
+            raise NotFound("lesson", lesson.id)
+        stored = self.stored(*key)
+        stored.progress = lesson.progress.model_copy(deep=True)
+        stored.lease = lesson.lease.model_copy(deep=True) if lesson.lease else None
+        stored.updated_at = lesson.updated_at
+        stored.version = lesson.version  # the condition is the caller's copy, as with an etag
+        await self.save(stored)
+        lesson.version = stored.version
+        self.patched.append((lesson.id, lesson.progress.stage))
 
 
 class FakeRoadmapRepository:
@@ -462,3 +480,39 @@ _chain_port: LlmChain = chain_of(FakeProvider()).chain
 def held(lease: Lease | None) -> tuple[str, datetime] | None:
     """Who holds a lease and until when (each claim also gets a random id, left out here)."""
     return None if lease is None else (lease.owner, lease.expires_at)
+
+
+class FakeLessonCache:
+    """The shared lesson cache in a dict, stored as copies; can be told to fail.
+
+    Expiry is the adapter's business (``tests/integration/test_lesson_cache.py``); this fake
+    keeps entries until ``clear``.
+    """
+
+    def __init__(self) -> None:
+        self.entries: dict[str, CachedLesson] = {}
+        self.gets = 0
+        self._error: Exception | None = None
+
+    def fail(self, error: Exception | None = None) -> None:
+        """Make every later ``get`` and ``put`` raise ``error`` (``StorageUnavailable``)."""
+        self._error = error or StorageUnavailable("the lesson cache is down")
+
+    def clear(self) -> None:
+        """Forget every entry (as if each had expired)."""
+        self.entries.clear()
+
+    async def get(self, key: str) -> CachedLesson | None:
+        self.gets += 1
+        if self._error is not None:
+            raise self._error
+        entry = self.entries.get(key)
+        return None if entry is None else entry.model_copy(deep=True)
+
+    async def put(self, key: str, entry: CachedLesson) -> None:
+        if self._error is not None:
+            raise self._error
+        self.entries[key] = entry.model_copy(deep=True)
+
+
+_lesson_cache_port: LessonCache = FakeLessonCache()
