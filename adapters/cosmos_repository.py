@@ -172,14 +172,20 @@ class CosmosRoadmapRepository:
         with storage_errors("roadmap", roadmap.id):
             await self._container.create_item(roadmap.model_dump(mode="json"))
 
-    async def for_user(self, user_id: str) -> list[Roadmap]:
-        """The learner's roadmaps, newest first: one single-partition query."""
+    async def for_user(
+        self, user_id: str, *, offset: int = 0, limit: int | None = None
+    ) -> list[Roadmap]:
+        """The learner's roadmaps, newest first: one single-partition query, a page of it."""
+        query = "SELECT * FROM c WHERE c.userId = @userId ORDER BY c.createdAt DESC"
+        parameters: list[dict[str, Any]] = [{"name": "@userId", "value": user_id}]
+        if limit is not None:
+            query += " OFFSET @offset LIMIT @limit"
+            parameters += [
+                {"name": "@offset", "value": offset},
+                {"name": "@limit", "value": limit},
+            ]
         with storage_errors("roadmaps", user_id):
-            items = self._container.query_items(
-                "SELECT * FROM c WHERE c.userId = @userId ORDER BY c.createdAt DESC",
-                parameters=[{"name": "@userId", "value": user_id}],
-                partition_key=user_id,
-            )
+            items = self._container.query_items(query, parameters=parameters, partition_key=user_id)
             return [Roadmap.model_validate(item) async for item in items]
 
     async def get(self, user_id: str, roadmap_id: str) -> Roadmap:

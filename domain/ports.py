@@ -145,8 +145,10 @@ class RoadmapRepository(Protocol):
         """Create a new roadmap."""
         ...
 
-    async def for_user(self, user_id: str) -> list[Roadmap]:
-        """The learner's roadmaps, newest first."""
+    async def for_user(
+        self, user_id: str, *, offset: int = 0, limit: int | None = None
+    ) -> list[Roadmap]:
+        """The learner's roadmaps, newest first: ``limit`` of them from ``offset`` (all if None)."""
         ...
 
     async def get(self, user_id: str, roadmap_id: str) -> Roadmap:

@@ -105,14 +105,18 @@ class RoadmapService:
         )
         return RoadmapView.of(roadmap, lessons, marks)
 
-    async def overview(self, user_id: str) -> RoadmapList:
-        """The learner's roadmaps, newest first, with progress counts."""
+    async def overview(
+        self, user_id: str, *, offset: int = 0, limit: int = 20
+    ) -> tuple[RoadmapList, int | None]:
+        """A page of the learner's roadmaps, newest first, with progress counts, and the offset
+        of the next page (``None`` on the last)."""
         roadmaps, lessons, marks = await asyncio.gather(
-            self._roadmaps.for_user(user_id),
+            self._roadmaps.for_user(user_id, offset=offset, limit=limit + 1),
             self._lessons.statuses(user_id),
             self._marks(user_id, None),
         )
-        return roadmap_list(roadmaps, lessons, marks)
+        following = offset + limit if len(roadmaps) > limit else None
+        return roadmap_list(roadmaps[:limit], lessons, marks), following
 
     async def _marks(self, user_id: str, roadmap_id: str | None) -> list[LearnerProgress]:
         if self._progress is None:

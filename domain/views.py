@@ -122,9 +122,10 @@ class RoadmapListItem(DocumentModel):
 
 
 class RoadmapList(DocumentModel):
-    """The learner's roadmaps, newest first."""
+    """A page of the learner's roadmaps, newest first; ``nextCursor`` asks for the next page."""
 
     roadmaps: list[RoadmapListItem]
+    next_cursor: str | None = None
 
 
 class RoadmapView(RoadmapListItem):

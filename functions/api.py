@@ -53,6 +53,7 @@ class Operation:
     headers: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
     body_required: bool = True
     links: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)
+    query: type[BaseModel] | None = None
 
 
 OPERATIONS: list[Operation] = []
@@ -70,6 +71,7 @@ def api(
     headers: Mapping[int, tuple[str, ...]] | None = None,
     body_required: bool = True,
     links: Mapping[int, Mapping[str, Any]] | None = None,
+    query: type[BaseModel] | None = None,
 ) -> Callable[[Callable[..., Awaitable[func.HttpResponse]]], Endpoint]:
     """Register an HTTP function and document it (see the module docstring)."""
 
@@ -87,6 +89,7 @@ def api(
                 dict(headers or {}),
                 body_required,
                 dict(links or {}),
+                query,
             )
         )
         decorated: Endpoint = bp.route(
@@ -97,8 +100,8 @@ def api(
     return register
 
 
-def _parameters(route: str) -> list[dict[str, Any]]:
-    return [
+def _parameters(route: str, query: type[BaseModel] | None = None) -> list[dict[str, Any]]:
+    path = [
         {
             "name": name,
             "in": "path",
@@ -107,6 +110,24 @@ def _parameters(route: str) -> list[dict[str, Any]]:
         }
         for name in re.findall(r"\{(\w+)\}", route)
     ]
+    return path + _query_parameters(query)
+
+
+def _query_parameters(query: type[BaseModel] | None) -> list[dict[str, Any]]:
+    """One ``in: query`` parameter per field of the query model, with its JSON schema."""
+    if query is None:
+        return []
+    schema = query.model_json_schema(by_alias=True)
+    required = set(schema.get("required", []))
+    parameters = []
+    for name, field_schema in schema.get("properties", {}).items():
+        described = {k: v for k, v in field_schema.items() if k not in ("title", "default")}
+        if "anyOf" in described:  # Optional[X]: the parameter is simply left out
+            described = next(s for s in described.pop("anyOf") if s.get("type") != "null")
+        parameters.append(
+            {"name": name, "in": "query", "required": name in required, "schema": described}
+        )
+    return parameters
 
 
 def _response(
@@ -149,7 +170,7 @@ def document(route_prefix: str = "api") -> dict[str, Any]:
         item: dict[str, Any] = {
             "operationId": op.name,
             "summary": op.summary,
-            "parameters": _parameters(op.route),
+            "parameters": _parameters(op.route, op.query),
             "responses": {
                 str(s): _response(s, ref[m] if m else None, headers.get(s, ()), op.links.get(s))
                 for s, m in sorted(statuses.items())

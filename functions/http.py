@@ -74,6 +74,20 @@ def read_json(req: func.HttpRequest, model: type[M], *, optional: bool = False) 
         ) from None
 
 
+def read_query(req: func.HttpRequest, model: type[M]) -> M:
+    """Validate the query string as ``model``; ``InvalidRequest`` naming each bad parameter."""
+    try:
+        return model.model_validate(dict(req.params))
+    except ValidationError as error:
+        raise InvalidRequest(
+            "The query parameters are not valid.",
+            [
+                {"field": ".".join(str(p) for p in item["loc"]) or "query", "message": item["msg"]}
+                for item in error.errors(include_url=False, include_input=False)
+            ],
+        ) from None
+
+
 def etag_matches(if_none_match: str | None, etag: str) -> bool:
     """RFC 9110 ``If-None-Match``: ``*`` or any listed tag, weak or strong, equals ``etag``."""
     if not if_none_match:

@@ -5,7 +5,8 @@ import azure.functions as func
 from domain.roadmap import CreateRoadmapRequest
 from domain.views import RoadmapList, RoadmapView
 from functions.api import api
-from functions.http import Caller, json_response, read_json, resource_id
+from functions.http import Caller, json_response, read_json, read_query, resource_id
+from functions.paging import PageQuery, cursor_for, offset_of
 from functions.problems import ProblemDetails as Problem
 
 bp = func.Blueprint()
@@ -60,12 +61,19 @@ async def create_roadmap(req: func.HttpRequest, caller: Caller) -> func.HttpResp
     bp,
     "roadmaps",
     "GET",
-    summary="The learner's roadmaps, newest first, with progress counts",
-    responses={200: RoadmapList},
+    summary="A page of the learner's roadmaps, newest first, with progress counts",
+    responses={200: RoadmapList, 422: Problem},
+    query=PageQuery,
 )
 async def list_roadmaps(req: func.HttpRequest, caller: Caller) -> func.HttpResponse:
-    """The learner's roadmaps, newest first, with progress counts."""
-    return json_response(await caller.services.roadmaps.overview(caller.user_id))
+    """``limit`` roadmaps (20, at most 100), newest first; ``nextCursor`` fetches the next page."""
+    page = read_query(req, PageQuery)
+    listed, following = await caller.services.roadmaps.overview(
+        caller.user_id, offset=offset_of(page.cursor, caller.user_id), limit=page.limit
+    )
+    if following is not None:
+        listed.next_cursor = cursor_for(caller.user_id, following)
+    return json_response(listed)
 
 
 @api(

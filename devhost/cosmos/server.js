@@ -1,11 +1,14 @@
 #!/usr/bin/env node
-// Starts @vercel/cosmosdb-server for local development, with four dev-only changes:
+// Starts @vercel/cosmosdb-server for local development, with dev-only changes:
 //  1. A point read of a missing item (or of an item under another partition key) crashes the
 //     emulator's read handler ("Cannot read properties of undefined") and answers 500; real
 //     Cosmos DB answers 404 NotFound. We answer 404, so production code sees what Azure sends.
 //  2. The emulator closes every connection after one response unless keepAlive is set; we keep
 //     connections alive, as the real service does.
-//  5. It counts the data-plane operations it serves and the bytes written, per container and
+//  3. A conditional patch is checked against the one document patched (see below).
+//  4. OFFSET … LIMIT … (paged queries) are run, though the emulator's grammar lacks them.
+//  5. With --data FILE it saves its state on shutdown and loads it on start.
+//  6. It counts the data-plane operations it serves and the bytes written, per container and
 //     kind (read, query, create, replace, patch, ...), for `make bench`: GET /_devhost/stats
 //     answers them and DELETE /_devhost/stats starts again. Nothing else answers on that path.
 // Usage: node server.js --port 8081 [--host 127.0.0.1] [--data FILE]
@@ -67,7 +70,28 @@ patchOperations.patchOperation = (collection, input) => {
   return patchHandler(collection, { ...input, condition: undefined });
 };
 
-// 4. With --data FILE, the account is saved to FILE when the server stops (SIGTERM/SIGINT) and
+// 4. OFFSET … LIMIT … is not in the emulator's SQL grammar (Cosmos DB has it: paged reads use it).
+//    The clause is cut off, the rest of the query runs as usual, and its result is cut to the
+//    page here, as Cosmos DB would return it.
+const Items = require("@vercel/cosmosdb-server/lib/account/items").default;
+const queryItems = Items.prototype.query;
+const OFFSET_LIMIT = /\s+OFFSET\s+(@\w+|\d+)\s+LIMIT\s+(@\w+|\d+)\s*$/i;
+Items.prototype.query = function (params, options) {
+  const match = OFFSET_LIMIT.exec(params.query || "");
+  if (!match) return queryItems.call(this, params, options);
+  const value = (token) =>
+    token.startsWith("@") ? Number((params.parameters || []).find((p) => p.name === token)?.value) : Number(token);
+  const [offset, limit] = [value(match[1]), value(match[2])];
+  const whole = queryItems.call(this, { ...params, query: params.query.slice(0, match.index) }, {});
+  if (!whole) return whole;
+  return { ...whole, result: whole.result.slice(offset, offset + limit), continuation: null };
+};
+// The query handler parses the query once more (to check its partition key) before running it.
+const queryModule = require("@zeit/cosmosdb-query");
+const parseQuery = queryModule.default;
+queryModule.default = (text, ...rest) => parseQuery(String(text).replace(OFFSET_LIMIT, ""), ...rest);
+
+// 5. With --data FILE, the account is saved to FILE when the server stops (SIGTERM/SIGINT) and
 //    loaded from it when it starts, etags and all, so a restart loses nothing: the emulator
 //    otherwise keeps everything in memory only. Tests restart Cosmos DB mid-flight this way.
 const accountModule = require("@vercel/cosmosdb-server/lib/account");
@@ -129,7 +153,7 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
   });
 }
 
-// 5. Operation counts, by "<container>.<kind>": {count, bytes} (bytes: request bodies written).
+// 6. Operation counts, by "<container>.<kind>": {count, bytes} (bytes: request bodies written).
 function countOperations(httpServer) {
   let stats = {};
   const handlers = httpServer.listeners("request");

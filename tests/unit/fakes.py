@@ -205,14 +205,15 @@ class FakeRoadmapRepository:
             raise AssertionError(f"roadmap {roadmap.id} added twice")
         self._roadmaps[key] = roadmap.model_copy(deep=True)
 
-    async def for_user(self, user_id: str) -> list[Roadmap]:
+    async def for_user(
+        self, user_id: str, *, offset: int = 0, limit: int | None = None
+    ) -> list[Roadmap]:
         # Newest first; of two created at the same instant, the one stored last.
         stored = reversed(self._roadmaps.items())
         mine = [roadmap for (owner, _), roadmap in stored if owner == user_id]
-        return [
-            roadmap.model_copy(deep=True)
-            for roadmap in sorted(mine, key=lambda roadmap: roadmap.created_at, reverse=True)
-        ]
+        ordered = sorted(mine, key=lambda roadmap: roadmap.created_at, reverse=True)
+        page = ordered[offset:] if limit is None else ordered[offset : offset + limit]
+        return [roadmap.model_copy(deep=True) for roadmap in page]
 
     async def get(self, user_id: str, roadmap_id: str) -> Roadmap:
         try:

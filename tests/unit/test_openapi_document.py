@@ -163,8 +163,21 @@ def test_path_parameters_are_the_route_parameters(doc: dict[str, Any]):
     for path, item in doc["paths"].items():
         for operation in item.values():
             named = re.findall(r"\{(\w+)\}", path)
-            assert [p["name"] for p in operation["parameters"]] == named
-            assert all(p["in"] == "path" and p["required"] for p in operation["parameters"])
+            in_path = [p for p in operation["parameters"] if p["in"] == "path"]
+            assert [p["name"] for p in in_path] == named
+            assert all(p["required"] for p in in_path)
+            assert all(p["in"] in ("path", "query") for p in operation["parameters"])
+
+
+def test_the_roadmap_list_documents_its_paging_parameters(doc: dict[str, Any]):
+    parameters = doc["paths"]["/api/roadmaps"]["get"]["parameters"]
+
+    assert {p["name"]: (p["in"], p["required"]) for p in parameters} == {
+        "limit": ("query", False),
+        "cursor": ("query", False),
+    }
+    limit = next(p for p in parameters if p["name"] == "limit")
+    assert (limit["schema"]["minimum"], limit["schema"]["maximum"]) == (1, 100)
 
 
 def test_request_bodies_are_the_models_the_handlers_validate_with(doc: dict[str, Any]):

@@ -355,8 +355,9 @@ async def test_overview_lists_the_learners_roadmaps_newest_first_with_their_coun
     await world.service.create("someone-else", _request(goal="Not mine", modules=OUTLINE))
     await world.mark(first.modules[1].lessons[0].id, completed=True)
 
-    overview = await world.service.overview(USER)
+    overview, following = await world.service.overview(USER)
 
+    assert following is None
     assert [(item.id, item.goal) for item in overview.roadmaps] == [
         (second.id, "Second goal"),
         (first.id, "First goal"),
@@ -371,9 +372,25 @@ async def test_overview_of_a_learner_without_roadmaps_is_empty():
     world = World()
     await world.service.create("someone-else", _request(modules=OUTLINE))
 
-    overview = await world.service.overview(USER)
+    overview, following = await world.service.overview(USER)
 
     assert overview.roadmaps == []
+    assert following is None
+
+
+async def test_overview_pages_through_the_roadmaps_newest_first():
+    world = World(roadmaps_per_day=10)
+    goals = [f"Goal {n}" for n in range(5)]
+    for goal in goals:
+        await world.service.create(USER, _request(goal=goal, modules=OUTLINE, prefetch=0))
+
+    first, after_first = await world.service.overview(USER, limit=2)
+    second, after_second = await world.service.overview(USER, offset=2, limit=2)
+    last, after_last = await world.service.overview(USER, offset=4, limit=2)
+
+    pages = [[item.goal for item in page.roadmaps] for page in (first, second, last)]
+    assert pages == [["Goal 4", "Goal 3"], ["Goal 2", "Goal 1"], ["Goal 0"]]
+    assert (after_first, after_second, after_last) == (2, 4, None)
 
 
 class _Unstorable(FakeRoadmapRepository):
