@@ -58,6 +58,17 @@ _SCHEMES = ("http", "https")
 HostCheck = Callable[[str], bool]
 
 
+def links_only_to(hosts: Iterable[str]) -> HostCheck:
+    """A host check allowing ``hosts`` and their subdomains."""
+    allowed = frozenset(host.lower().removeprefix("www.") for host in hosts if host)
+
+    def check(host: str) -> bool:
+        name = host.lower().removeprefix("www.")
+        return any(name == a or name.endswith("." + a) for a in allowed)
+
+    return check
+
+
 def clean_markdown(text: str, allowed_hosts: HostCheck | None = None) -> str:
     """``text`` as Markdown without raw HTML or unsafe links (see the module docstring).
 

@@ -15,16 +15,16 @@ from azure.cosmos.aio import ContainerProxy
 from adapters.cosmos import storage_errors
 from domain.base import utcnow
 from domain.errors import ConcurrencyConflict, NotFound, QuotaExceeded
-from domain.ports import Allowance
 
 
 class CosmosQuota:
-    """``limits``: kind → (how many, per how many seconds)."""
+    """``limits``: kind → (how many, per how many seconds). Kinds are a learner's allowances
+    (``Allowance``) and the shared research budgets (``adapters/research/budget.py``)."""
 
     def __init__(
         self,
         container: ContainerProxy,
-        limits: Mapping[Allowance, tuple[int, int]],
+        limits: Mapping[str, tuple[int, int]],
         *,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
@@ -32,7 +32,7 @@ class CosmosQuota:
         self._limits = dict(limits)
         self._clock = clock
 
-    async def take(self, user_id: str, kind: Allowance, count: int = 1) -> None:
+    async def take(self, user_id: str, kind: str, count: int = 1) -> None:
         """Spend ``count``; ``QuotaExceeded`` (and nothing spent) when too few are left."""
         limit, window = self._limits[kind]
         now = self._clock().timestamp()
@@ -59,7 +59,7 @@ class CosmosQuota:
                 return
         raise QuotaExceeded(kind, limit, retry_after)
 
-    async def refund(self, user_id: str, kind: Allowance, count: int = 1) -> None:
+    async def refund(self, user_id: str, kind: str, count: int = 1) -> None:
         """Give back ``count`` in the current window (never below zero)."""
         _, window = self._limits[kind]
         start = int(self._clock().timestamp() // window) * window
@@ -76,7 +76,7 @@ class CosmosQuota:
             pass  # nothing (or not that much) to give back in this window
 
     async def _open_window(
-        self, user_id: str, item_id: str, kind: Allowance, count: int, window: int
+        self, user_id: str, item_id: str, kind: str, count: int, window: int
     ) -> bool:
         """Create the window's counter with ``count`` spent; False if another request did."""
         document = {"id": item_id, "userId": user_id, "kind": kind, "count": count}

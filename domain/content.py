@@ -166,6 +166,12 @@ class LessonContent(DocumentModel):
     diagrams: list[Diagram] = Field(min_length=1, max_length=5)
     further_reading: list[Reading] = Field(default_factory=list, max_length=10)
 
+    def cleaned_with(self, clean: MarkdownCleaner) -> Self:
+        """A copy whose Markdown went through ``clean`` again (links narrowed to the lesson's
+        sources, say), validated as a provider's answer is."""
+        data = self.model_dump(mode="json", by_alias=True)
+        return type(self).model_validate(data, context={CLEAN_MARKDOWN: clean})
+
     def reading_only_from(self, urls: Collection[str], normalise: Callable[[str], str]) -> Self:
         """A copy whose further reading keeps only pages among ``urls`` (no invented links)."""
         known = {normalise(url) for url in urls}

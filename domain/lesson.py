@@ -174,8 +174,12 @@ class Lesson(DocumentModel):
     queued_from: GenerationStatus | None = None
     # W3C trace context of the latest learner request: the sweeper's re-sends link to it.
     trace: dict[str, str] = Field(default_factory=dict)
-    # The latest retryable problem, shown while the lesson waits for its next delivery.
+    # The latest retryable problem, in words for the learner, while the lesson waits for its
+    # next delivery.
     last_error: str | None = None
+    # What went wrong, in an operator's words (``python -m ops lesson show``, logs): never shown
+    # to the learner, whose views carry only ``generation_error`` and ``last_error``.
+    diagnosis: str | None = None
     generated_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -258,13 +262,17 @@ class Lesson(DocumentModel):
             self.lease = self.lease.model_copy(update={"expires_at": lease_until})
 
     def release(
-        self, attempts: list[ProviderAttempt] | None = None, problem: str | None = None
+        self,
+        attempts: list[ProviderAttempt] | None = None,
+        problem: str | None = None,
+        diagnosis: str | None = None,
     ) -> None:
         """Hand a claimed lesson back to the queue after a retryable failure."""
         self._move(_RELEASE, Progress(stage=Stage.QUEUED, percent=0))
         if attempts is not None:
             self.attempts = list(attempts)
         self.last_error = problem
+        self.diagnosis = diagnosis
         self.lease = None
         self.queued_at = self.updated_at
 
@@ -334,10 +342,18 @@ class Lesson(DocumentModel):
         )
         self.reused_from = reused_from
 
-    def fail(self, reason: str, attempts: list[ProviderAttempt] | None = None) -> None:
-        """Give up on this generation, saying why in words a learner understands."""
+    def fail(
+        self,
+        reason: str,
+        attempts: list[ProviderAttempt] | None = None,
+        diagnosis: str | None = None,
+    ) -> None:
+        """Give up on this generation, saying why in words a learner understands (``reason``)
+        and in an operator's (``diagnosis``, kept from the last problem when not given)."""
         self._move(_FAIL, Progress(stage=Stage.FAILED, percent=self.progress.percent))
         self.generation_error = reason
+        if diagnosis is not None:
+            self.diagnosis = diagnosis
         self.lease = None
         if attempts is not None:
             self.attempts = list(attempts)

@@ -3,11 +3,11 @@
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from domain.base import utcnow
-from domain.content import LessonContent
+from domain.content import LessonContent, MarkdownCleaner
 from domain.errors import ConcurrencyConflict, FinalError, NotFound
 from domain.lesson import GenerationStatus, Lesson, ProviderAttempt, Source, Stage
 from domain.lesson_cache import CACHE_PROVIDER, REUSED, CachedLesson, cache_key
@@ -49,6 +49,15 @@ _COMMON = (
 )
 _COMMON_WORDS = frozenset(_COMMON.split())
 
+# What the learner is told: what they can do, never an exception's text (that goes to the logs
+# and ``diagnosis``, for ``python -m ops``).
+COULD_NOT_WRITE = (
+    "We could not write this lesson. Please try again; if it keeps failing, try again later."
+)
+WILL_RETRY = "The writing service is busy; your lesson will be written shortly."
+# Given a lesson's source URLs, the Markdown cleaner that keeps links only to hosts it allows.
+LinkPolicy = Callable[[Sequence[str]], MarkdownCleaner]
+
 GAVE_UP = (
     "We could not write this lesson after several attempts. Please try again in a few minutes."
 )
@@ -74,13 +83,17 @@ class LessonWriter:
         telemetry: Telemetry | None = None,
         cache: LessonCache | None = None,
         prompt_version: Callable[[], str] = _unversioned,
+        links: LinkPolicy | None = None,
     ) -> None:
         """``owner`` names this worker in leases; a claim lasts ``lease_seconds`` unrenewed.
 
         With a ``cache``, a lesson whose inputs are identical to one written before (for anyone)
         reuses its content; ``prompt_version`` names the prompts in use, asked when first needed
-        (the composition root loads the prompts only when something is written).
+        (the composition root loads the prompts only when something is written). With
+        ``links``, a lesson's Markdown keeps links only to hosts the policy allows for its
+        sources (the rest stay as text).
         """
+        self._links = links
         self._lessons = lessons
         self._chain = chain
         self._budget = budget
@@ -125,12 +138,13 @@ class LessonWriter:
             log.warning("lesson %s was changed or deleted while being written", lesson.id)
             return None
         except FinalError as error:
-            lesson.fail(str(error), _attempts_of(error))
+            log.warning("lesson %s could not be written: %s", lesson.id, _problem(error))
+            lesson.fail(COULD_NOT_WRITE, _attempts_of(error), diagnosis=_problem(error))
             await self._lessons.save(lesson)
             self._telemetry.count(LESSONS_FAILED, 1, {"skillsync.reason": "final"})
         except Exception as error:
             claim = lesson.lease.claim if lesson.lease else ""
-            await self._release(message, claim, _attempts_of(error), _problem(error))
+            await self._release(message, claim, _attempts_of(error), error)
             raise
         if lesson.status is GenerationStatus.COMPLETED:
             ms = (time.perf_counter() - started) * 1000
@@ -198,8 +212,12 @@ class LessonWriter:
             )
             span.set({ATTR_PROVIDER: written.draft.provider})
         draft = written.draft
+        urls = [finding.url for finding in references]
+        content = written.value.reading_only_from(urls, normalise_url)
+        if self._links is not None:
+            content = content.cleaned_with(self._links(urls))
         lesson.complete(
-            written.value.reading_only_from([f.url for f in references], normalise_url),
+            content,
             provider=draft.provider,
             model=draft.model,
             usage=draft.usage,
@@ -289,15 +307,16 @@ class LessonWriter:
         message: GenerationMessage,
         claim: str,
         attempts: list[ProviderAttempt] | None,
-        problem: str,
+        error: Exception,
     ) -> None:
         # Re-read: the copy in hand may be ahead of what was stored when the failure hit. Only
         # this claim is released: another invocation, even of this worker, may have taken over.
+        log.warning("lesson %s goes back to the queue: %s", message.lesson_id, _problem(error))
         try:
             lesson = await self._lessons.get(message.user_id, message.lesson_id)
             ours = lesson.lease is not None and lesson.lease.claim == claim
             if lesson.status is GenerationStatus.GENERATING and ours:
-                lesson.release(attempts, problem)
+                lesson.release(attempts, WILL_RETRY, diagnosis=_problem(error))
                 await self._lessons.save(lesson)
         except Exception:  # the original error matters more; the message will be redelivered
             log.exception("could not hand lesson %s back to the queue", message.lesson_id)
@@ -311,7 +330,7 @@ def _as_reported(lesson: Lesson) -> Lesson:
 
 
 def _problem(error: Exception) -> str:
-    """A retryable problem in a line, for ``last_error`` (no stack, bounded)."""
+    """A problem in a line, for operators (``diagnosis``, logs): no stack, bounded."""
     return (str(error) or type(error).__name__)[:300]
 
 

@@ -81,6 +81,15 @@ class Research(Protocol):
         ...
 
 
+class SourceBudget(Protocol):
+    """The shared allowance of each research source's free quota, for every learner together:
+    one learner varying lesson titles must not spend YouTube's or Stack Exchange's day for all."""
+
+    async def spend(self, source: str) -> bool:
+        """Spend one request of ``source``; ``False`` (nothing spent) when its budget is used up."""
+        ...
+
+
 class ResearchCache(Protocol):
     """Findings kept by normalised query for a while, so quotas serve many lessons."""
 
@@ -159,8 +168,10 @@ class Researcher:
         budget: float,
         tokens: int,
         telemetry: "Telemetry | None" = None,
+        source_budget: SourceBudget | None = None,
     ) -> None:
         self._sources = list(sources)
+        self._source_budget = source_budget
         self._telemetry: Telemetry = telemetry or NoTelemetry()
         self._cache = cache
         self._source_timeout = source_timeout
@@ -202,6 +213,12 @@ class Researcher:
         self._telemetry.count(RESEARCH_SOURCES, 1, {ATTR_SOURCE: source, ATTR_OUTCOME: outcome})
 
     async def _ask(self, source: ResearchSource, query: ResearchQuery) -> list[Finding] | None:
+        if self._source_budget is not None and not await _quietly(
+            self._source_budget.spend(source.kind), True
+        ):
+            log.info("research: %s's shared budget is used up for now", source.kind)
+            self._note(source.kind, "over_budget")
+            return None
         limit = min(self._source_timeout, self._budget)
         with self._telemetry.span("research.source", {ATTR_SOURCE: source.kind}) as span:
             outcome = "failed"

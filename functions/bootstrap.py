@@ -18,10 +18,11 @@ import os
 import socket
 import uuid
 import weakref
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 from azure.cosmos.aio import ContainerProxy
@@ -136,7 +137,12 @@ def build_services(settings: Settings, shared: Shared) -> Services:
     )
     chain = _OnFirstUse(lambda: _chain(settings, cooldowns, telemetry))
     research = _OnFirstUse(
-        lambda: _researcher(settings, database.get_container_client(RESEARCH_CACHE), telemetry)
+        lambda: _researcher(
+            settings,
+            database.get_container_client(RESEARCH_CACHE),
+            telemetry,
+            database.get_container_client(QUOTAS),
+        )
     )
     quota = CosmosQuota(
         database.get_container_client(QUOTAS),
@@ -191,6 +197,7 @@ def build_services(settings: Settings, shared: Shared) -> Services:
             telemetry=telemetry,
             cache=lesson_cache,
             prompt_version=_prompt_version,
+            links=_LinkPolicy(settings),
         ),
         sweeper=Sweeper(
             lessons,
@@ -215,6 +222,33 @@ def _chain(
     return build_chain(settings, cooldowns, telemetry)
 
 
+class _LinkPolicy:
+    """Links in lessons only to their sources' hosts and the official documentation's."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._official: frozenset[str] | None = None
+
+    def __call__(self, urls: Sequence[str]) -> Callable[[str], str]:
+        from adapters.markdown import clean_markdown, links_only_to  # with the writing code
+
+        check = links_only_to([*self._official_hosts(), *map(_host, urls)])
+        return lambda text: clean_markdown(text, check)
+
+    def _official_hosts(self) -> frozenset[str]:
+        if self._official is None:
+            from adapters.research.docs import MDN, REGISTRY
+
+            sites = [MDN, *(site.url for site in REGISTRY.values())]
+            sites += self._settings.research_docs.values()
+            self._official = frozenset(_host(site) for site in sites)
+        return self._official
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
 def _prompt_version() -> str:
     from adapters.llm.prompts import PROMPT_VERSION  # like the providers, only when writing
 
@@ -222,11 +256,11 @@ def _prompt_version() -> str:
 
 
 def _researcher(
-    settings: Settings, cache: ContainerProxy, telemetry: Telemetry
+    settings: Settings, cache: ContainerProxy, telemetry: Telemetry, quotas: ContainerProxy
 ) -> "tuple[Researcher, httpx.AsyncClient]":
     from adapters.research.factory import build_researcher  # likewise the research sources
 
-    return build_researcher(settings, cache, telemetry)
+    return build_researcher(settings, cache, telemetry, quotas)
 
 
 class _OnFirstUse(Generic[T]):

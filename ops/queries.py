@@ -17,7 +17,7 @@ from domain.ports import GenerationMessage
 from ops.context import Ops
 
 _FAILED = (
-    "SELECT c.id, c.userId, c.roadmapId, c.title, c.generationError, c.lastError, "
+    "SELECT c.id, c.userId, c.roadmapId, c.title, c.generationError, c.lastError, c.diagnosis, "
     "c.deliveries, c.updatedAt FROM c WHERE c.generationStatus = 'failed'"
 )
 _STATS = "SELECT c.generationStatus, c.provider FROM c"

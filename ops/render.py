@@ -63,6 +63,7 @@ def lesson_text(lesson: Lesson) -> str:
             else None,
             "provider": f"{lesson.provider} / {lesson.model}" if lesson.provider else None,
             "last error": lesson.last_error,
+            "diagnosis": lesson.diagnosis,
             "generation error": lesson.generation_error,
             "updated at": lesson.updated_at.isoformat(),
         }

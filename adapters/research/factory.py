@@ -5,6 +5,7 @@ import logging
 import httpx
 from azure.cosmos.aio import ContainerProxy
 
+from adapters.research.budget import CosmosSourceBudget, limits_for
 from adapters.research.cache import CosmosResearchCache
 from adapters.research.devto import DevToSource
 from adapters.research.docs import OfficialDocsSource
@@ -37,10 +38,25 @@ def _source(name: str, settings: Settings, http: httpx.AsyncClient) -> ResearchS
     return YouTubeSource(http, key)
 
 
+def _limits(settings: Settings) -> dict[str, tuple[int, int]]:
+    keys = {
+        "stackoverflow": settings.stackexchange_key is not None,
+        "github": settings.github_token is not None,
+    }
+    return limits_for(keys)
+
+
 def build_researcher(
-    settings: Settings, cache: ContainerProxy, telemetry: Telemetry | None = None
+    settings: Settings,
+    cache: ContainerProxy,
+    telemetry: Telemetry | None = None,
+    quotas: ContainerProxy | None = None,
 ) -> tuple[Researcher, httpx.AsyncClient]:
-    """The researcher the settings describe, and the HTTP client its sources share."""
+    """The researcher the settings describe, and the HTTP client its sources share.
+
+    With ``quotas`` (the quotas container), every source spends from a budget shared by all
+    workers (``adapters/research/budget.py``).
+    """
     used, skipped = settings.research_plan()
     for name, reason in skipped.items():
         log.warning("research source %s skipped: %s", name, reason)
@@ -56,6 +72,7 @@ def build_researcher(
         budget=settings.research_budget_seconds,
         tokens=settings.research_token_budget,
         telemetry=telemetry,
+        source_budget=None if quotas is None else CosmosSourceBudget(quotas, _limits(settings)),
     )
     log.info("research sources: %s", ", ".join(used) or "none")
     return researcher, http

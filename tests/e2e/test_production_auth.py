@@ -78,7 +78,7 @@ def _roadmaps(host: Host, token: str) -> httpx.Response:
 def test_a_token_signed_by_the_identity_provider_is_accepted(production_host: Host) -> None:
     response = _roadmaps(production_host, _token())
     assert response.status_code == 200
-    assert response.json() == {"roadmaps": []}
+    assert response.json() == {"roadmaps": [], "nextCursor": None}
 
 
 @pytest.mark.parametrize(

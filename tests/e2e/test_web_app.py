@@ -101,7 +101,7 @@ def test_dev_token_signs_in_as_the_user_for_twelve_hours(host: Host) -> None:
     auth = {"Authorization": f"Bearer {body['token']}"}
     roadmaps = httpx.get(f"{host.base_url}/api/roadmaps", headers=auth)
     assert roadmaps.status_code == 200
-    assert roadmaps.json() == {"roadmaps": []}
+    assert roadmaps.json() == {"roadmaps": [], "nextCursor": None}
 
 
 @pytest.mark.parametrize(

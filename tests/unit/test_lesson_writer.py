@@ -15,7 +15,7 @@ from domain.errors import (
     ProviderUnavailable,
 )
 from domain.lesson import GenerationStatus, Lease, Lesson, Progress, Stage
-from domain.lesson_writer import GAVE_UP, LessonWriter, brief_for
+from domain.lesson_writer import COULD_NOT_WRITE, GAVE_UP, LessonWriter, brief_for
 from domain.ports import GenerationMessage, LlmProvider, TaskKind
 from tests.unit.fakes import (
     USER,
@@ -33,6 +33,8 @@ MESSAGE = GenerationMessage(lesson_id="lesson-1", user_id=USER, requested_at=utc
 BUDGET = 25.0  # less than the attempt timeout (30 s), so it bounds the one call
 LIVE = datetime(2999, 1, 1, tzinfo=UTC)  # a lease that outlives the test, whenever it runs
 NO_VALID_ANSWER = "None of the writing services could write this lesson; please try again."
+# The learner is told what to do; what went wrong is the operator's ``diagnosis``.
+LEARNER_SEES = COULD_NOT_WRITE
 
 
 def _writer(lessons: FakeLessonRepository, *providers: LlmProvider) -> LessonWriter:
@@ -182,7 +184,8 @@ async def test_lesson_fails_with_its_attempts_when_no_provider_gives_a_valid_ans
     assert result is not None
     assert result.status is S.FAILED
     assert stored.status is S.FAILED
-    assert stored.generation_error == NO_VALID_ANSWER
+    assert stored.generation_error == LEARNER_SEES
+    assert stored.diagnosis == NO_VALID_ANSWER
     assert stored.content is None
     assert stored.progress == Progress(stage=Stage.FAILED, percent=30)
     assert trail(stored.attempts) == [("groq", "invalid")] * 2 + [("gemini", "invalid")] * 2
@@ -208,7 +211,7 @@ async def test_schema_violating_lesson_is_sent_back_naming_the_problem(break_it,
 
     stored = lessons.stored(USER, "lesson-1")
     assert stored.status is S.FAILED
-    assert stored.generation_error == NO_VALID_ANSWER
+    assert stored.generation_error == LEARNER_SEES
     repair = groq.tasks[1].repair
     assert repair is not None
     assert named in repair.problem

@@ -343,3 +343,54 @@ def test_query_key_keeps_the_dots_and_signs_of_technology_names():
 
 def test_query_key_ignores_a_trailing_full_stop():
     assert ResearchQuery("Python lists.").key == ResearchQuery("Python lists").key
+
+
+class _Budget:
+    """A shared budget that has room for some sources only, and counts what was spent."""
+
+    def __init__(self, *full: str) -> None:
+        self.full = set(full)
+        self.spent: list[str] = []
+
+    async def spend(self, source: str) -> bool:
+        if source in self.full:
+            return False
+        self.spent.append(source)
+        return True
+
+
+async def test_a_source_whose_shared_budget_is_used_up_is_not_asked():
+    youtube = ScriptedSource("youtube", [finding("youtube")])
+    docs = ScriptedSource("docs", [finding("docs")])
+    budget = _Budget("youtube")
+    researcher = Researcher(
+        [youtube, docs],
+        None,
+        source_timeout=PATIENT,
+        budget=PATIENT,
+        tokens=4_000,
+        source_budget=budget,
+    )
+
+    digest = await researcher.research(QUERY)
+
+    assert youtube.queries == []
+    assert digest.answered == ["docs"]
+    assert budget.spent == ["docs"]
+
+
+async def test_a_cache_hit_spends_no_budget():
+    cache = FakeResearchCache({QUERY.key: [finding("docs")]})
+    budget = _Budget()
+    researcher = Researcher(
+        [ScriptedSource("docs", [finding("docs")])],
+        cache,
+        source_timeout=PATIENT,
+        budget=PATIENT,
+        tokens=4_000,
+        source_budget=budget,
+    )
+
+    await researcher.research(QUERY)
+
+    assert budget.spent == []

@@ -8,9 +8,10 @@ import pytest
 from domain.base import utcnow
 from domain.errors import NoProviderSucceeded, ProviderUnavailable
 from domain.lesson import GenerationStatus, Lease, Lesson, Progress, Stage
-from domain.lesson_writer import GAVE_UP, LessonWriter
+from domain.lesson_writer import GAVE_UP, WILL_RETRY, LessonWriter
 from domain.ports import Draft, GenerationMessage, LlmTask
 from domain.research import DOCS, Digest
+from domain.views import LessonView
 from tests.unit.fakes import (
     USER,
     FakeLessonRepository,
@@ -151,8 +152,9 @@ async def test_retryable_failure_releases_the_lesson_with_its_problem_and_re_rai
     stored = lessons.stored(USER, "lesson-1")
     assert stored.status is S.QUEUED
     assert stored.lease is None
-    assert stored.last_error == str(raised.value)
-    assert stored.last_error.startswith("every provider failed")
+    assert stored.last_error == WILL_RETRY  # the learner's words; the details are the operator's
+    assert stored.diagnosis == str(raised.value)
+    assert stored.diagnosis.startswith("every provider failed")
     assert stored.generation_error is None
     assert stored.deliveries == 1
     assert trail(stored.attempts) == [("groq", "unavailable")] * 2
@@ -239,3 +241,22 @@ async def test_poisoned_duplicate_does_not_cut_off_a_live_generation():
     assert stored.status is S.GENERATING
     assert held(stored.lease) == (OTHER, _at(60))
     assert stored.generation_error is None
+
+
+async def test_the_learner_never_sees_an_exceptions_text_but_the_operator_does():
+    lessons = FakeLessonRepository()
+    lessons.put(make_lesson(S.QUEUED))
+    hostile = "groq answered HTTP 500: <html>internal trace at 10.1.2.3:8443</html>"
+    failing = FakeProvider("groq", lesson=[ProviderUnavailable(hostile)] * 2)
+    writer = LessonWriter(lessons, chain_of(failing).chain, budget=30.0)
+
+    with pytest.raises(NoProviderSucceeded):
+        await writer.handle(MESSAGE)
+
+    stored = lessons.stored(USER, "lesson-1")
+    shown = LessonView.of(stored).model_dump_json(by_alias=True)
+    assert "10.1.2.3" not in shown
+    assert "groq answered" not in shown
+    assert "diagnosis" not in shown
+    assert stored.diagnosis is not None
+    assert "groq unavailable" in stored.diagnosis

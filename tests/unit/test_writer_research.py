@@ -1,16 +1,27 @@
 """LessonWriter with research: findings ground the lesson, become its sources and its reading."""
 
 import json
+from functools import partial
+from urllib.parse import urlsplit
 
 import pytest
 
+from adapters.markdown import clean_markdown, links_only_to
 from domain.base import utcnow
 from domain.lesson import GenerationStatus, Lesson, Source, Stage
 from domain.lesson_writer import NO_RESEARCH, LessonWriter, brief_for, query_for
 from domain.ports import GenerationMessage, LessonBrief, LlmProvider
 from domain.research import DOCS, GITHUB, STACKOVERFLOW, Digest, ResearchQuery
+from tests.support.html_audit import audit
 from tests.support.samples import lesson_json
-from tests.unit.fakes import USER, FakeLessonRepository, FakeProvider, chain_of, make_lesson
+from tests.unit.fakes import (
+    USER,
+    FakeLessonRepository,
+    FakeProvider,
+    chain_of,
+    make_lesson,
+    offline_lesson_data,
+)
 from tests.unit.research_fakes import FakeResearcher, finding, published
 
 S = GenerationStatus
@@ -234,3 +245,35 @@ def test_brief_carries_references_in_the_order_given():
 
 def test_brief_without_references_has_none():
     assert brief_for(make_lesson()).references == ()
+
+
+async def test_links_to_hosts_other_than_the_sources_and_official_docs_stay_text():
+    data = await offline_lesson_data()
+    data["sections"][0]["body"] = (
+        "Read [the tutorial](https://docs.python.org/3/tutorial/), "
+        "[this answer](https://stackoverflow.com/q/1) and [a blog](https://evil.example/x)."
+    )
+    lessons = FakeLessonRepository()
+    lessons.put(make_lesson(GenerationStatus.QUEUED))
+    found = finding(STACKOVERFLOW, url="https://stackoverflow.com/q/1")
+    writer = LessonWriter(
+        lessons,
+        chain_of(FakeProvider("groq", lesson=[json.dumps(data)])).chain,
+        budget=30.0,
+        researcher=FakeResearcher(Digest(findings=[found], answered=[STACKOVERFLOW])),
+        links=lambda urls: partial(
+            clean_markdown, allowed_hosts=links_only_to(["docs.python.org", *map(_host, urls)])
+        ),
+    )
+
+    await writer.handle(MESSAGE)
+
+    stored = lessons.stored(USER, "lesson-1")
+    assert stored.content is not None
+    linked = audit(stored.content.sections[0].body).urls
+    assert linked == ["https://docs.python.org/3/tutorial/", "https://stackoverflow.com/q/1"]
+    assert "a blog" in stored.content.sections[0].body
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).hostname or ""
