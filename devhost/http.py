@@ -85,7 +85,11 @@ def build_http_app(specs: list[FunctionSpec], invoke: Invoker, route_prefix: str
             return RedirectResponse(target, status_code=307)
 
         routes.append(Route("/", landing, methods=["GET"], name="landing"))
-    return Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_found})
+    app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_found})
+    # Azure answers 404 for /api when no function is routed there; Starlette would redirect to
+    # /api/ because the catch-all OPTIONS route matches it.
+    app.router.redirect_slashes = False
+    return app
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:

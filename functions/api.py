@@ -17,10 +17,8 @@ import azure.functions as func
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from functions.http import Caller, Handler, authenticated, public
+from functions.http import Caller, Endpoint, Handler, authenticated, public
 from functions.problems import ProblemDetails
-
-Endpoint = Callable[[func.HttpRequest], Awaitable[func.HttpResponse]]
 
 # Statuses every authenticated operation may answer, besides its own.
 COMMON = {401: "No valid bearer token", 503: "A backing service is busy; retry after Retry-After"}
@@ -76,7 +74,7 @@ def api(
     """Register an HTTP function and document it (see the module docstring)."""
 
     def register(handler: Callable[..., Awaitable[func.HttpResponse]]) -> Endpoint:
-        endpoint = authenticated(handler) if secured else public(handler)
+        endpoint = authenticated(route)(handler) if secured else public(route)(handler)
         OPERATIONS.append(
             Operation(
                 handler.__name__,

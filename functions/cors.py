@@ -17,7 +17,7 @@ PREFLIGHT_HEADERS = {
 
 
 @bp.route(route="{*path}", methods=["OPTIONS"], auth_level=func.AuthLevel.ANONYMOUS)
-@public
+@public("{*path}")
 async def cors_preflight(req: func.HttpRequest, services: Services) -> func.HttpResponse:
     """``204``; with the CORS grant only for an allowed ``Origin``."""
     allowed = bool(cors_headers(req.headers.get("Origin"), services.settings))

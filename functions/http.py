@@ -66,11 +66,7 @@ def read_json(req: func.HttpRequest, model: type[M], *, optional: bool = False) 
         return model.model_validate(data)
     except ValidationError as error:
         raise InvalidRequest(
-            "The request body does not match the expected shape.",
-            [
-                {"field": ".".join(str(p) for p in item["loc"]) or "body", "message": item["msg"]}
-                for item in error.errors(include_url=False, include_input=False)
-            ],
+            "The request body does not match the expected shape.", _field_errors(error, "body")
         ) from None
 
 
@@ -80,12 +76,21 @@ def read_query(req: func.HttpRequest, model: type[M]) -> M:
         return model.model_validate(dict(req.params))
     except ValidationError as error:
         raise InvalidRequest(
-            "The query parameters are not valid.",
-            [
-                {"field": ".".join(str(p) for p in item["loc"]) or "query", "message": item["msg"]}
-                for item in error.errors(include_url=False, include_input=False)
-            ],
+            "The query parameters are not valid.", _field_errors(error, "query")
         ) from None
+
+
+def _field_errors(error: ValidationError, whole: str) -> list[dict[str, str]]:
+    """``{field, message}`` for each problem. An unknown field is named by where it was, not by
+    its name: the name is the caller's input, and an error answer echoes no input."""
+    found = []
+    for item in error.errors(include_url=False, include_input=False):
+        path = [str(part) for part in item["loc"]]
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            path, message = path[:-1], "unknown fields are not allowed here"
+        found.append({"field": ".".join(path) or whole, "message": message})
+    return found
 
 
 def etag_matches(if_none_match: str | None, etag: str) -> bool:
@@ -108,24 +113,34 @@ Handler = Callable[[func.HttpRequest, Caller], Awaitable[func.HttpResponse]]
 PublicHandler = Callable[[func.HttpRequest, Services], Awaitable[func.HttpResponse]]
 
 
-def authenticated(handler: Handler) -> Callable[[func.HttpRequest], Awaitable[func.HttpResponse]]:
-    """Run ``handler`` for the bearer token's user, mapping domain errors to responses."""
-
-    async def run(req: func.HttpRequest, services: Services) -> func.HttpResponse:
-        user_id = await services.verifier.user_id(req.headers.get("Authorization"))
-        return await handler(req, Caller(user_id=user_id, services=services))
-
-    return _endpoint(run, handler)
+Endpoint = Callable[[func.HttpRequest], Awaitable[func.HttpResponse]]
 
 
-def public(handler: PublicHandler) -> Callable[[func.HttpRequest], Awaitable[func.HttpResponse]]:
-    """Run ``handler`` without authentication, mapping domain errors to responses."""
-    return _endpoint(handler, handler)
+def authenticated(route: str) -> Callable[[Handler], Endpoint]:
+    """Run the handler (of ``route``) for the bearer token's user, mapping errors to answers."""
+
+    def wrap(handler: Handler) -> Endpoint:
+        async def run(req: func.HttpRequest, services: Services) -> func.HttpResponse:
+            user_id = await services.verifier.user_id(req.headers.get("Authorization"))
+            return await handler(req, Caller(user_id=user_id, services=services))
+
+        return _endpoint(run, handler, route)
+
+    return wrap
+
+
+def public(route: str) -> Callable[[PublicHandler], Endpoint]:
+    """Run the handler (of ``route``) without authentication, mapping errors to answers."""
+    return lambda handler: _endpoint(handler, handler, route)
 
 
 def _endpoint(
-    run: PublicHandler, original: Callable[..., Any]
+    run: PublicHandler, original: Callable[..., Any], route: str
 ) -> Callable[[func.HttpRequest], Awaitable[func.HttpResponse]]:
+    # A problem's ``instance`` is the route template, never the path as sent: ids in it are
+    # the caller's input, and an error answer must not echo input.
+    instance = f"/api/{route}"
+
     async def endpoint(req: func.HttpRequest) -> func.HttpResponse:
         services = current_services()
         with services.telemetry.span(
@@ -134,7 +149,7 @@ def _endpoint(
             kind=SpanKind.SERVER,
             parent=_trace_context(req),
         ) as span:
-            response = await _answer(req, services, run)
+            response = await _answer(req, services, run, instance)
             span.set({"http.response.status_code": response.status_code})
         add_cors(response, req.headers.get("Origin"), services.settings)
         return response
@@ -148,16 +163,16 @@ def _endpoint(
 
 
 async def _answer(
-    req: func.HttpRequest, services: Services, run: PublicHandler
+    req: func.HttpRequest, services: Services, run: PublicHandler, instance: str
 ) -> func.HttpResponse:
     """The handler's answer within the deadline, or the problem its error maps to."""
     try:
         async with asyncio.timeout(services.settings.http_deadline_seconds):
             return await run(req, services)
     except TimeoutError:  # never hang: a slow dependency is a 503 the client can retry
-        return problem_response(StorageUnavailable("the request ran out of time"), _path(req.url))
+        return problem_response(StorageUnavailable("the request ran out of time"), instance)
     except Exception as error:  # every error becomes a problem response
-        return problem_response(error, _path(req.url))
+        return problem_response(error, instance)
 
 
 def _trace_context(req: func.HttpRequest) -> dict[str, str]:
@@ -194,8 +209,3 @@ def add_cors(response: func.HttpResponse, origin: str | None, settings: Settings
         vary = [v.strip() for v in response.headers.get("Vary", "").split(",") if v.strip()]
         if "origin" not in {v.lower() for v in vary}:
             response.headers["Vary"] = ", ".join([*vary, "Origin"])
-
-
-def _path(url: str) -> str:
-    match = re.match(r"^[a-z]+://[^/]+(/[^?#]*)", url)
-    return match.group(1) if match else url

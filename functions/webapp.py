@@ -72,14 +72,14 @@ def _serve(req: func.HttpRequest, name: str) -> func.HttpResponse:
 
 
 @bp.route(route="app", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@public
+@public("app")
 async def web_app(req: func.HttpRequest, services: Services) -> func.HttpResponse:
     """The learner page (anonymous; it signs in by itself)."""
     return _serve(req, "index.html")
 
 
 @bp.route(route="app/{file}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@public
+@public("app/{file}")
 async def web_file(req: func.HttpRequest, services: Services) -> func.HttpResponse:
     """A script or style sheet of the page; anything not on the allow-list is not found."""
     name = str(req.route_params.get("file", ""))

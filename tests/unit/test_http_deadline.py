@@ -59,7 +59,7 @@ async def test_authenticated_handler_slower_than_the_deadline_answers_503_with_r
 ):
     hanging = Hanging()
 
-    @authenticated
+    @authenticated("lessons/{lessonId}")
     async def get_lesson(req: func.HttpRequest, caller: Caller) -> func.HttpResponse:
         return await hanging.wait_forever()
 
@@ -73,7 +73,7 @@ async def test_authenticated_handler_slower_than_the_deadline_answers_503_with_r
         "title": "Service Unavailable",
         "status": 503,
         "detail": "A backing service is busy or unreachable; try again shortly.",
-        "instance": "/api/lessons/lesson-1",
+        "instance": "/api/lessons/{lessonId}",
     }
     assert hanging.cancelled
 
@@ -81,7 +81,7 @@ async def test_authenticated_handler_slower_than_the_deadline_answers_503_with_r
 async def test_public_handler_slower_than_the_deadline_answers_503(served: Served):
     hanging = Hanging()
 
-    @public
+    @public("health")
     async def health(req: func.HttpRequest, services: Any) -> func.HttpResponse:
         return await hanging.wait_forever()
 
@@ -93,7 +93,7 @@ async def test_public_handler_slower_than_the_deadline_answers_503(served: Serve
 
 
 async def test_handler_within_the_deadline_answers_as_it_likes():
-    @authenticated
+    @authenticated("lessons/{lessonId}")
     async def get_lesson(req: func.HttpRequest, caller: Caller) -> func.HttpResponse:
         await asyncio.sleep(0)
         return json_response({"user": caller.user_id})
