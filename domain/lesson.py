@@ -172,6 +172,9 @@ class Lesson(DocumentModel):
     queued_at: Timestamp | None = None
     # The status the latest learner request came from (a forced rewrite: completed).
     queued_from: GenerationStatus | None = None
+    # What the learner asked of this version ("more examples"), as they wrote it: shown with the
+    # lesson and given to the model as data.
+    instructions: str | None = None
     # W3C trace context of the latest learner request: the sweeper's re-sends link to it.
     trace: dict[str, str] = Field(default_factory=dict)
     # The latest retryable problem, in words for the learner, while the lesson waits for its
@@ -191,11 +194,13 @@ class Lesson(DocumentModel):
         """Shorthand for ``generation_status``."""
         return self.generation_status
 
-    def queue(self, *, force: bool = False) -> None:
+    def queue(self, *, force: bool = False, instructions: str | None = None) -> None:
         """Ask for the lesson to be written: from ``pending`` or ``failed``, or with ``force``
-        from ``completed`` too (the old content stays readable until the new one lands)."""
+        from ``completed`` too (the old content stays readable until the new one lands), the
+        way the learner's ``instructions`` say, if any."""
         previous = self.status
         self._move(_FORCE_QUEUE if force else _QUEUE, Progress(stage=Stage.QUEUED, percent=0))
+        self.instructions = instructions
         self.queued_from = previous
         self.generation_error = None
         self.last_error = None

@@ -5,7 +5,13 @@ import logging
 from collections.abc import Mapping, Sequence
 
 from domain.base import utcnow
-from domain.errors import ConcurrencyConflict, QuotaExceeded, SkillSyncError, StorageUnavailable
+from domain.errors import (
+    ConcurrencyConflict,
+    InvalidRequest,
+    QuotaExceeded,
+    SkillSyncError,
+    StorageUnavailable,
+)
 from domain.lesson import IN_FLIGHT, GenerationStatus, Lesson
 from domain.ports import Allowance, GenerationMessage, GenerationQueue, LessonRepository, Quota
 from domain.telemetry import (
@@ -46,7 +52,13 @@ class LessonRequests:
         self._telemetry = telemetry or NoTelemetry()
 
     async def request(
-        self, user_id: str, lesson_id: str, *, force: bool = False, charge: bool = True
+        self,
+        user_id: str,
+        lesson_id: str,
+        *,
+        force: bool = False,
+        charge: bool = True,
+        instructions: str | None = None,
     ) -> Lesson:
         """Queue the lesson unless it is in flight, or completed (unless ``force``); return it.
 
@@ -55,12 +67,27 @@ class LessonRequests:
         """
         attributes = {ATTR_LESSON: lesson_id, ATTR_USER: self._telemetry.user(user_id)}
         with self._telemetry.span("lesson.request", attributes) as span:
-            lesson = await self._request(user_id, lesson_id, force=force, charge=charge)
+            lesson = await self._request(
+                user_id, lesson_id, force=force, charge=charge, instructions=instructions
+            )
             span.set({ATTR_OUTCOME: lesson.status.value})
             return lesson
 
-    async def _request(self, user_id: str, lesson_id: str, *, force: bool, charge: bool) -> Lesson:
+    async def _request(
+        self,
+        user_id: str,
+        lesson_id: str,
+        *,
+        force: bool,
+        charge: bool,
+        instructions: str | None,
+    ) -> Lesson:
         lesson = await self._lessons.get(user_id, lesson_id)
+        if instructions and not force and lesson.status is GenerationStatus.COMPLETED:
+            raise InvalidRequest(
+                "A written lesson is rewritten with instructions only when asked to.",
+                [{"field": "instructions", "message": "send force: true to rewrite this lesson"}],
+            )
         if not wants_queue(lesson, force=force):
             return lesson
         charged = await self._charge(user_id, 1 if charge else 0)
@@ -70,7 +97,7 @@ class LessonRequests:
                 if not wants_queue(lesson, force=force):
                     return lesson  # another request queued it meanwhile
                 previous = lesson.status
-                lesson.queue(force=force)
+                lesson.queue(force=force, instructions=instructions)
                 lesson.trace = self._telemetry.carrier()
                 try:
                     await self._lessons.save(lesson)

@@ -358,4 +358,5 @@ def brief_for(lesson: Lesson, references: tuple[Finding, ...] = ()) -> LessonBri
         objectives=tuple(lesson.objectives),
         estimated_minutes=lesson.estimated_minutes,
         references=references,
+        instructions=lesson.instructions,
     )

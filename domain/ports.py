@@ -177,6 +177,8 @@ class LessonBrief:
     estimated_minutes: int
     # Research findings to ground the lesson on, in the order the lesson cites them ([1], [2], …).
     references: tuple[Finding, ...] = ()
+    # The learner's wishes for this version ("simpler", "use PostgreSQL"): data, not orders.
+    instructions: str | None = None
 
 
 @dataclass(frozen=True)

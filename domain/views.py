@@ -82,6 +82,8 @@ class LessonView(DocumentModel):
     attempts: list[ProviderAttempt]
     # Set when the content was written for an identical lesson and reused (no model call).
     reused_from: str | None = None
+    # What the learner asked of this version, shown with it.
+    instructions: str | None = None
     deliveries: int
     requeues: int
     last_error: str | None

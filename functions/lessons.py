@@ -1,8 +1,10 @@
 """HTTP: read a lesson, ask for it to be written or withdraw the request, mark progress."""
 
 import hashlib
+from typing import Annotated
 
 import azure.functions as func
+from pydantic import StringConstraints
 
 from domain.base import ApiModel
 from domain.lesson import GenerationStatus, Lesson
@@ -16,10 +18,24 @@ bp = func.Blueprint()
 BODY_ERRORS = {400: Problem, 413: Problem, 422: Problem}
 
 
+# The chips the learner page offers; any other wish of up to 300 characters is welcome too.
+INSTRUCTION_PRESETS = ("Simpler", "More examples", "More practice", "Deeper")
+# No control characters (tab and newline aside): they hide text from whoever reads it.
+_PRINTABLE = r"^[^\x00-\x08\x0b-\x1f\x7f]*$"
+
+
 class GenerateLessonRequest(ApiModel):
     """The optional body of ``POST /api/lessons/{id}/generate``."""
 
     force: bool = False  # write a completed lesson again (its content stays until replaced)
+    # How to write it ("simpler", "use PostgreSQL"); given to the model as the learner's data.
+    instructions: (
+        Annotated[
+            str,
+            StringConstraints(strip_whitespace=True, max_length=300, pattern=_PRINTABLE),
+        ]
+        | None
+    ) = None
 
 
 def _etag(tag: str) -> str:
@@ -68,7 +84,9 @@ async def generate_lesson(req: func.HttpRequest, caller: Caller) -> func.HttpRes
     """Queue the lesson (202 + status URL), or return it if already written (200)."""
     lesson_id = resource_id(req, "lessonId", "lesson")
     body = read_json(req, GenerateLessonRequest, optional=True)
-    lesson = await caller.services.generation.request(caller.user_id, lesson_id, force=body.force)
+    lesson = await caller.services.generation.request(
+        caller.user_id, lesson_id, force=body.force, instructions=body.instructions or None
+    )
     return _accepted(lesson, caller)
 
 

@@ -29,6 +29,12 @@ def _data(text: str) -> str:
     return text.replace("<", "‹").replace(">", "›").strip()
 
 
+def _instructions(wishes: str | None) -> str:
+    if not wishes:
+        return ""
+    return _template("instructions").substitute(instructions=_data(wishes)).strip()
+
+
 def _references(findings: tuple[Finding, ...]) -> str:
     if not findings:
         return _template("no_references").template.strip()
@@ -93,6 +99,7 @@ def _request(task: LlmTask) -> str:
             objectives=objectives,
             minutes=brief.estimated_minutes,
             references=_references(brief.references),
+            instructions=_instructions(brief.instructions),
             schema=schema,
         )
     assert isinstance(brief, RoadmapBrief)

@@ -107,6 +107,10 @@ export const api = {
   roadmap: (id) => call("GET", `/roadmaps/${encodeURIComponent(id)}`),
   createRoadmap: (body) => call("POST", "/roadmaps", { body }),
   generateLesson: (id) => call("POST", `/lessons/${encodeURIComponent(id)}/generate`),
+  rewriteLesson: (id, instructions) =>
+    call("POST", `/lessons/${encodeURIComponent(id)}/generate`, {
+      body: instructions ? { force: true, instructions } : { force: true },
+    }),
   generateModule: (id) => call("POST", `/modules/${encodeURIComponent(id)}/generate`),
   progress: (id, marks) => call("PUT", `/lessons/${encodeURIComponent(id)}/progress`, { body: marks }),
 };

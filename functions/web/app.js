@@ -151,7 +151,13 @@ async function showLesson(id) {
     replace(container, h("p", {}, `This lesson is not written yet (${lesson.generationStatus}).`));
     return;
   }
-  replace(container, renderLesson(lesson, { onComplete: (done) => markCompleted(lesson.id, done) }));
+  replace(
+    container,
+    renderLesson(lesson, {
+      onComplete: (done) => markCompleted(lesson.id, done),
+      onRewrite: (instructions) => roadmap.rewrite(lesson.id, instructions),
+    }),
+  );
   focusHeading("#lesson-title");
   await api.progress(id, { viewed: true }); // may queue the module's next lesson
   await roadmap.refresh();

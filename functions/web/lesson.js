@@ -16,7 +16,7 @@ let diagramCount = 0;
  * The lesson's article. `onComplete(completed)` records the learner's "done" mark and resolves
  * to the new `completedAt` (null once cleared).
  */
-export function renderLesson(lesson, { onComplete }) {
+export function renderLesson(lesson, { onComplete, onRewrite }) {
   const content = lesson.content;
   const article = h(
     "article",
@@ -26,6 +26,9 @@ export function renderLesson(lesson, { onComplete }) {
     h("p", { class: "meta" }, `About ${lesson.estimatedMinutes} minutes`),
     providerLabel(lesson),
     lesson.researchNote ? h("p", { class: "note", role: "note" }, lesson.researchNote) : null,
+    lesson.instructions
+      ? h("p", { class: "note instructions", role: "note" }, "Written as you asked: ", h("q", {}, lesson.instructions))
+      : null,
     section("Objectives", h("ul", {}, ...lesson.objectives.map((o) => h("li", {}, ...inline(o))))),
     section("Summary", renderMarkdown(content.summary)),
     ...content.sections.map((s) =>
@@ -44,6 +47,7 @@ export function renderLesson(lesson, { onComplete }) {
       : null,
     sources(lesson.sources),
     completion(lesson, onComplete),
+    onRewrite ? rewriteForm(onRewrite) : null,
   );
   return article;
 }
@@ -203,6 +207,41 @@ function sources(list) {
       )
     : h("p", { class: "empty" }, "No outside sources were used for this lesson.");
   return h("section", { class: "lesson-part", "aria-labelledby": "sources-title" }, h("h2", { id: "sources-title" }, "Sources"), body);
+}
+
+// The chips fill the wish box; the learner may write any other wish of up to 300 characters.
+const PRESETS = ["Simpler", "More examples", "More practice", "Deeper"];
+
+function rewriteForm(onRewrite) {
+  const input = h("input", {
+    type: "text",
+    id: "rewrite-instructions",
+    maxlength: 300,
+    placeholder: "e.g. use PostgreSQL in the examples",
+  });
+  const chips = PRESETS.map((preset) =>
+    h("button", { type: "button", class: "chip", onclick: () => { input.value = preset; input.focus(); } }, preset),
+  );
+  const submit = h("button", { type: "submit", class: "secondary" }, "Rewrite this lesson");
+  const form = h(
+    "form",
+    { class: "rewrite", "aria-labelledby": "rewrite-title" },
+    h("h2", { id: "rewrite-title" }, "Not quite right?"),
+    h("div", { class: "chips", role: "group", "aria-label": "Suggestions" }, ...chips),
+    h("label", { for: "rewrite-instructions" }, "How should it be written?"),
+    input,
+    submit,
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    submit.disabled = true;
+    try {
+      if (await onRewrite(input.value.trim())) input.value = "";
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  return form;
 }
 
 function completion(lesson, onComplete) {

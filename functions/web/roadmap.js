@@ -178,6 +178,20 @@ async function generateLesson(id, button) {
   }
 }
 
+/** Ask for a written lesson to be written again, the learner's way; true once it is queued. */
+export async function rewrite(id, instructions) {
+  try {
+    const { data, response } = await api.rewriteLesson(id, instructions);
+    update(data);
+    if (response.status === 202) track(id, retryAfter(response));
+    state.notify(`“${decodeEntities(data.title)}” is being rewritten; the current version stays until then.`);
+    return true;
+  } catch (error) {
+    state.notify(refusal(error), "error");
+    return false;
+  }
+}
+
 async function generateModule(module, button) {
   button.disabled = true;
   try {
