@@ -13,7 +13,9 @@ from functions.health import bp as health_bp
 from functions.lesson_worker import bp as lesson_worker_bp
 from functions.lessons import bp as lessons_bp
 from functions.maintenance import bp as maintenance_bp
+from functions.me import bp as me_bp
 from functions.modules import bp as modules_bp
+from functions.notifications import bp as notifications_bp
 from functions.roadmaps import bp as roadmaps_bp
 from functions.webapp import bp as webapp_bp
 
@@ -25,10 +27,12 @@ for blueprint in (
     roadmaps_bp,
     lessons_bp,
     modules_bp,
+    me_bp,
     docs_bp,
     cors_bp,
     lesson_worker_bp,
     maintenance_bp,
     webapp_bp,
+    notifications_bp,
 ):
     app.register_functions(blueprint)

@@ -6,6 +6,12 @@ from adapters.cosmos import storage_errors
 from domain.errors import NotFound
 from domain.progress import LearnerProgress
 
+# Marks are ISO timestamps, null once cleared: a record with neither counts for nothing.
+_MARKED_QUERY = (
+    "SELECT * FROM c WHERE c.userId = @userId "
+    "AND (IS_STRING(c.viewedAt) OR IS_STRING(c.completedAt))"
+)
+
 
 class CosmosProgressRepository:
     """Progress documents (id = lesson id) in the learner's partition (``/userId``)."""
@@ -22,6 +28,16 @@ class CosmosProgressRepository:
             parameters.append({"name": "@roadmapId", "value": roadmap_id})
         with storage_errors("progress", user_id):
             items = self._container.query_items(query, parameters=parameters, partition_key=user_id)
+            return [_progress(item) async for item in items]
+
+    async def marked(self, user_id: str) -> list[LearnerProgress]:
+        """Progress that carries a mark, on every roadmap: one single-partition query."""
+        with storage_errors("progress", user_id):
+            items = self._container.query_items(
+                _MARKED_QUERY,
+                parameters=[{"name": "@userId", "value": user_id}],
+                partition_key=user_id,
+            )
             return [_progress(item) async for item in items]
 
     async def get(self, user_id: str, lesson_id: str) -> LearnerProgress | None:

@@ -164,6 +164,21 @@ class Settings(BaseSettings):
     applicationinsights_connection_string: SecretStr | None = Field(
         default=None, description="Where telemetry goes; unset, the app reports nothing."
     )
+    webpubsub_endpoint: str | None = Field(
+        default=None,
+        # An Entra ID token is sent only over TLS (azure-core refuses plain HTTP for it).
+        pattern=r"^https://",
+        description="Web PubSub endpoint, reached with the app's identity (push notifications).",
+    )
+    webpubsub_hub: str = Field(
+        default="lessons",
+        pattern=r"^[A-Za-z][A-Za-z0-9_]{0,127}$",
+        description="Web PubSub hub the lesson notifications go through.",
+    )
+    webpubsub_connection_string: SecretStr | None = Field(
+        default=None,
+        description="Web PubSub connection string with an access key (local development only).",
+    )
     log_level: str = "INFO"
 
     @field_validator("*", mode="before")
@@ -198,6 +213,8 @@ class Settings(BaseSettings):
         "auth_issuer",
         "auth_audience",
         "applicationinsights_connection_string",
+        "webpubsub_endpoint",
+        "webpubsub_connection_string",
         mode="before",
     )
     @classmethod
@@ -226,6 +243,17 @@ class Settings(BaseSettings):
                 'must be a JSON object, e.g. {"htmx": "https://htmx.org/docs/"}'
             ) from None
 
+    @field_validator("webpubsub_connection_string")
+    @classmethod
+    def _webpubsub_keyed(cls, value: SecretStr | None) -> SecretStr | None:
+        parts = {
+            part.split("=", 1)[0].strip().lower()
+            for part in (value.get_secret_value().split(";") if value else [])
+        }
+        if value is not None and not {"endpoint", "accesskey"} <= parts:
+            raise ValueError("must be Endpoint=…;AccessKey=…;Version=1.0; (as the portal shows)")
+        return value
+
     @field_validator("sweep_schedule")
     @classmethod
     def _ncrontab(cls, value: str) -> str:
@@ -247,6 +275,11 @@ class Settings(BaseSettings):
     def dev_tokens(self) -> bool:
         """Whether development (HS256) tokens are accepted: see ``settings_rules.dev_tokens_on``."""
         return rules.dev_tokens_on(self)
+
+    @property
+    def notifications(self) -> bool:
+        """Whether lesson status changes are pushed through Web PubSub (an endpoint is set)."""
+        return self.webpubsub_connection_string is not None or self.webpubsub_endpoint is not None
 
     def research_plan(self) -> tuple[list[str], dict[str, str]]:
         """The research sources to ask, and those skipped with the reason why."""

@@ -13,7 +13,14 @@ from domain.errors import (
     StorageUnavailable,
 )
 from domain.lesson import IN_FLIGHT, GenerationStatus, Lesson
-from domain.ports import Allowance, GenerationMessage, GenerationQueue, LessonRepository, Quota
+from domain.ports import (
+    Allowance,
+    GenerationMessage,
+    GenerationQueue,
+    LessonNotifier,
+    LessonRepository,
+    Quota,
+)
 from domain.telemetry import (
     ATTR_LESSON,
     ATTR_OUTCOME,
@@ -45,11 +52,15 @@ class LessonRequests:
         quota: Quota | None = None,
         *,
         telemetry: Telemetry | None = None,
+        notifier: LessonNotifier | None = None,
     ) -> None:
+        """With a ``notifier``, each lesson queued (once its message is out) or withdrawn is
+        published to its learner."""
         self._lessons = lessons
         self._queue = queue
         self._quota = quota
         self._telemetry = telemetry or NoTelemetry()
+        self._notifier = notifier
 
     async def request(
         self,
@@ -107,6 +118,7 @@ class LessonRequests:
                 if await self.send([(lesson, previous)]):
                     raise StorageUnavailable("the generation queue did not accept the lesson")
                 queued = True
+                await self._notify(lesson)
                 return lesson
             raise ConcurrencyConflict(
                 "the lesson kept changing while it was being queued", retry_after=1
@@ -140,6 +152,7 @@ class LessonRequests:
                 queued.append((lesson, previous[lesson.id]))
             failed = await self.send(queued)
             sent = [lesson for lesson, _ in queued if lesson not in failed]
+            await asyncio.gather(*(self._notify(lesson) for lesson in sent))
             return sent
         finally:
             await self._refund(user_id, charged - len(sent))
@@ -195,8 +208,14 @@ class LessonRequests:
                 await self._lessons.save(lesson)
             except ConcurrencyConflict:
                 continue
+            await self._notify(lesson)
             return lesson
         raise ConcurrencyConflict("the lesson kept changing while it was cancelled", retry_after=1)
+
+    async def _notify(self, lesson: Lesson) -> None:
+        """Tell the learner's pages about a change already stored (never raises: see the port)."""
+        if self._notifier is not None:
+            await self._notifier.lesson_changed(lesson)
 
     async def send(self, queued: Sequence[tuple[Lesson, GenerationStatus]]) -> list[Lesson]:
         """Send messages for lessons already stored as ``queued``; undo and return those that fail.

@@ -15,6 +15,7 @@ from domain.ports import (
     GenerationMessage,
     LessonBrief,
     LessonCache,
+    LessonNotifier,
     LessonRepository,
     LlmChain,
     TaskKind,
@@ -84,6 +85,7 @@ class LessonWriter:
         cache: LessonCache | None = None,
         prompt_version: Callable[[], str] = _unversioned,
         links: LinkPolicy | None = None,
+        notifier: LessonNotifier | None = None,
     ) -> None:
         """``owner`` names this worker in leases; a claim lasts ``lease_seconds`` unrenewed.
 
@@ -91,7 +93,8 @@ class LessonWriter:
         reuses its content; ``prompt_version`` names the prompts in use, asked when first needed
         (the composition root loads the prompts only when something is written). With
         ``links``, a lesson's Markdown keeps links only to hosts the policy allows for its
-        sources (the rest stay as text).
+        sources (the rest stay as text). With a ``notifier``, each status change and stage is
+        published to the lesson's learner once stored.
         """
         self._links = links
         self._lessons = lessons
@@ -104,6 +107,7 @@ class LessonWriter:
         self._telemetry = telemetry or NoTelemetry()
         self._cache = cache
         self._prompt_version = prompt_version
+        self._notifier = notifier
 
     async def handle(self, message: GenerationMessage) -> Lesson | None:
         """Write the lesson if it can be claimed; a duplicate or stale message does nothing.
@@ -146,6 +150,7 @@ class LessonWriter:
             claim = lesson.lease.claim if lesson.lease else ""
             await self._release(message, claim, _attempts_of(error), error)
             raise
+        await self._notify(lesson)
         if lesson.status is GenerationStatus.COMPLETED:
             ms = (time.perf_counter() - started) * 1000
             report_completed(self._telemetry, _as_reported(lesson), ms)
@@ -176,6 +181,7 @@ class LessonWriter:
         )
         lesson.fail(GAVE_UP)
         await self._lessons.save(lesson)
+        await self._notify(lesson)
         self._telemetry.count(LESSONS_POISONED, 1)
         self._telemetry.count(LESSONS_FAILED, 1, {"skillsync.reason": "poisoned"})
         return lesson
@@ -196,6 +202,7 @@ class LessonWriter:
         except ConcurrencyConflict:
             log.info("lesson %s was claimed by another worker", lesson.id)
             return None
+        await self._notify(lesson)
         return lesson
 
     async def _write(self, lesson: Lesson) -> None:
@@ -301,6 +308,12 @@ class LessonWriter:
     async def _advance(self, lesson: Lesson, stage: Stage, percent: int) -> None:
         lesson.report(stage, percent, lease_until=self._clock() + self._lease)
         await self._lessons.report_progress(lesson)
+        await self._notify(lesson)
+
+    async def _notify(self, lesson: Lesson) -> None:
+        """Tell the learner's pages about a change already stored (never raises: see the port)."""
+        if self._notifier is not None:
+            await self._notifier.lesson_changed(lesson)
 
     async def _release(
         self,
@@ -318,6 +331,7 @@ class LessonWriter:
             if lesson.status is GenerationStatus.GENERATING and ours:
                 lesson.release(attempts, WILL_RETRY, diagnosis=_problem(error))
                 await self._lessons.save(lesson)
+                await self._notify(lesson)
         except Exception:  # the original error matters more; the message will be redelivered
             log.exception("could not hand lesson %s back to the queue", message.lesson_id)
 

@@ -110,6 +110,13 @@ class ProgressRepository(Protocol):
         """Store the learner's progress on one lesson (last write wins: only they write it)."""
         ...
 
+    async def marked(self, user_id: str) -> list[LearnerProgress]:
+        """The learner's progress on every lesson they opened or completed, on every roadmap.
+
+        Records whose marks were both cleared are left out; in no particular order.
+        """
+        ...
+
 
 class Allowance(StrEnum):
     """The kinds of allowance a learner spends (see ``Quota``)."""
@@ -259,4 +266,17 @@ class LlmChain(Protocol):
         self, kind: TaskKind, brief: LessonBrief | RoadmapBrief, schema: type[M], *, budget: float
     ) -> Generated[M]:
         """A valid ``schema`` instance from the first healthy provider, within ``budget``."""
+        ...
+
+
+class LessonNotifier(Protocol):
+    """Tells a learner's open pages that one of their lessons changed status (a push channel).
+
+    A notification is a hint, never the record: the lesson as stored is what counts, and a page
+    that misses one finds the change when it reads the lesson. So ``lesson_changed`` must never
+    raise, and must return within a few seconds whatever the channel does.
+    """
+
+    async def lesson_changed(self, lesson: Lesson) -> None:
+        """Publish the lesson's status, stage and percent to its learner (``lesson.user_id``)."""
         ...

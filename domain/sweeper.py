@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from domain.errors import ConcurrencyConflict, NotFound, StorageUnavailable
 from domain.lesson import Lesson
 from domain.lesson_requests import message_for
-from domain.ports import GenerationQueue, LessonRepository, QueueDepths
+from domain.ports import GenerationQueue, LessonNotifier, LessonRepository, QueueDepths
 from domain.telemetry import (
     ATTR_LESSON,
     LESSONS_FAILED,
@@ -52,9 +52,11 @@ class Sweeper:
         batch: int = 100,
         depths: QueueDepths | None = None,
         telemetry: Telemetry | None = None,
+        notifier: LessonNotifier | None = None,
     ) -> None:
         """``queued_for``: seconds a lesson may stay queued before it counts as stuck;
-        ``depths`` reports the queues' lengths at every pass (a gauge per queue)."""
+        ``depths`` reports the queues' lengths at every pass (a gauge per queue); ``notifier``
+        tells the learner of each repair (queued again, or failed)."""
         self._lessons = lessons
         self._queue = queue
         self._depths = depths
@@ -62,6 +64,7 @@ class Sweeper:
         self._queued_for = timedelta(seconds=queued_for)
         self._max_requeues = max_requeues
         self._batch = batch
+        self._notifier = notifier
 
     async def sweep(self, now: datetime) -> SweepReport:
         """One pass over the stuck lessons; each is repaired at most once per pass."""
@@ -87,6 +90,8 @@ class Sweeper:
             except StorageUnavailable as error:
                 log.warning("sweep: lesson %s left for the next pass: %s", lesson.id, error)
                 continue
+            if self._notifier is not None:
+                await self._notifier.lesson_changed(lesson)
             (report.failed if gave_up else report.requeued).append(lesson.id)
             action = "failed" if gave_up else "requeued"
             self._telemetry.count(SWEEPER_REPAIRS, 1, {"skillsync.action": action})

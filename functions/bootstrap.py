@@ -42,6 +42,7 @@ from adapters.cosmos_repository import CosmosLessonRepository, CosmosRoadmapRepo
 from adapters.identity import create_credential, needs_identity
 from adapters.jwks import create_jwks_client
 from adapters.lesson_cache import CosmosLessonCache
+from adapters.notifications import NoNotifier, WebPubSubNotifier, create_notifications, keyless
 from adapters.progress_repository import CosmosProgressRepository
 from adapters.queue import (
     LESSON_GENERATION_POISON_QUEUE,
@@ -61,6 +62,7 @@ from domain.lesson_writer import LessonWriter
 from domain.ports import Allowance, Generated, LessonBrief, RoadmapBrief, TaskKind
 from domain.research import Digest, ResearchQuery
 from domain.roadmap_service import RoadmapService
+from domain.stats_service import StatsService
 from domain.sweeper import Sweeper
 from domain.telemetry import NoTelemetry, Telemetry
 
@@ -95,10 +97,13 @@ class Services:
     learner: LearnerService
     writer: LessonWriter
     sweeper: Sweeper
+    stats: StatsService
     cooldowns: Cooldowns
     telemetry: Telemetry = field(default_factory=NoTelemetry)
     probes: Mapping[str, Probe] = field(default_factory=dict)
     closers: tuple[Closer, ...] = ()
+    # Web PubSub (client access URLs); None when not configured: no push, pages poll.
+    notifications: WebPubSubNotifier | None = None
 
     async def aclose(self) -> None:
         """Close the clients (tests and tools; a worker keeps them for its whole life)."""
@@ -120,11 +125,15 @@ Builder = Callable[[Settings, Shared], Services]
 def build_services(settings: Settings, shared: Shared) -> Services:
     """Wire the application to Azure from settings. Creates clients but opens no connection."""
     cooldowns, telemetry = shared.cooldowns, shared.telemetry
-    identity = create_credential(settings) if needs_identity(settings) else None
+    wants_identity = needs_identity(settings) or keyless(settings)
+    identity = create_credential(settings) if wants_identity else None
+    notifications = create_notifications(settings, identity)
+    notifier = notifications or NoNotifier()
     cosmos = create_cosmos_client(settings, identity)
     database = cosmos.get_database_client(settings.cosmos_database)
     lessons = CosmosLessonRepository(database.get_container_client(LESSONS))
     progress = CosmosProgressRepository(database.get_container_client(PROGRESS))
+    roadmaps = CosmosRoadmapRepository(database.get_container_client(ROADMAPS))
     publisher = StorageQueuePublisher(
         create_queue_client(settings, LESSON_GENERATION_QUEUE, identity)
     )
@@ -151,7 +160,7 @@ def build_services(settings: Settings, shared: Shared) -> Services:
             Allowance.ROADMAPS: (settings.quota_roadmaps_per_day, 86_400),
         },
     )
-    generation = LessonRequests(lessons, publisher, quota, telemetry=telemetry)
+    generation = LessonRequests(lessons, publisher, quota, telemetry=telemetry, notifier=notifier)
     lesson_cache = (
         CosmosLessonCache(
             database.get_container_client(LESSON_CACHE), settings.lesson_cache_ttl_seconds
@@ -168,6 +177,8 @@ def build_services(settings: Settings, shared: Shared) -> Services:
     ]
     if jwks_http is not None:
         closers.append(jwks_http.aclose)
+    if notifications is not None:
+        closers.append(notifications.close)
     if identity is not None:
         closers.append(identity.close)
     return Services(
@@ -175,7 +186,7 @@ def build_services(settings: Settings, shared: Shared) -> Services:
         verifier=TokenVerifier.from_settings(settings, jwks_http),
         generation=generation,
         roadmaps=RoadmapService(
-            CosmosRoadmapRepository(database.get_container_client(ROADMAPS)),
+            roadmaps,
             lessons,
             _DeferredChain(chain),
             generation,
@@ -198,6 +209,7 @@ def build_services(settings: Settings, shared: Shared) -> Services:
             cache=lesson_cache,
             prompt_version=_prompt_version,
             links=_LinkPolicy(settings),
+            notifier=notifier,
         ),
         sweeper=Sweeper(
             lessons,
@@ -206,11 +218,14 @@ def build_services(settings: Settings, shared: Shared) -> Services:
             max_requeues=settings.max_requeues,
             depths=depths,
             telemetry=telemetry,
+            notifier=notifier,
         ),
         cooldowns=cooldowns,
         telemetry=telemetry,
+        stats=StatsService(roadmaps, lessons, progress),
         probes={"cosmos": database.read, "queue": publisher.ping},
         closers=tuple(closers),
+        notifications=notifications,
     )
 
 

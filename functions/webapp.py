@@ -33,7 +33,9 @@ FILES = {
     "dom.js": "text/javascript; charset=utf-8",
     "lesson.js": "text/javascript; charset=utf-8",
     "markdown.js": "text/javascript; charset=utf-8",
+    "notify.js": "text/javascript; charset=utf-8",
     "roadmap.js": "text/javascript; charset=utf-8",
+    "stats.js": "text/javascript; charset=utf-8",
 }
 # Mermaid is the one script from elsewhere; model text never becomes markup (see markdown.js).
 # Mermaid measures diagram labels with inline styles: without 'unsafe-inline' for styles (not

@@ -99,6 +99,14 @@ param instanceMemoryMB int = 2048
 @maxValue(1000)
 param httpPerInstanceConcurrency int = 16
 
+@description('Web PubSub tier for lesson notifications: Free_F1 (20 connections, 20,000 messages a day) or Standard_S1 / Premium_P1.')
+@allowed([
+  'Free_F1'
+  'Standard_S1'
+  'Premium_P1'
+])
+param webPubSubSku string = 'Free_F1'
+
 @description('Key Vault purge protection. Cannot be turned off again; turn it off only for throwaway environments.')
 param keyVaultPurgeProtection bool = true
 
@@ -247,6 +255,20 @@ module keyVault 'core/keyvault.bicep' = {
   }
 }
 
+module webPubSub 'core/webpubsub.bicep' = {
+  name: 'webpubsub'
+  scope: rg
+  params: {
+    name: 'wps-${resourceToken}'
+    location: location
+    tags: tags
+    sku: webPubSubSku
+    identityPrincipalId: identity.outputs.principalId
+    developerPrincipalId: principalId
+    developerPrincipalType: principalType
+  }
+}
+
 module api 'app/functionapp.bicep' = {
   name: 'api'
   scope: rg
@@ -283,6 +305,9 @@ module api 'app/functionapp.bicep' = {
       GROQ_MODEL: groqModel
       GEMINI_MODEL: geminiModel
       QWEN_MODEL: qwenModel
+      // Keyless: the app signs in to Web PubSub as its identity (no connection string in Azure).
+      WEBPUBSUB_ENDPOINT: webPubSub.outputs.endpoint
+      WEBPUBSUB_HUB: webPubSub.outputs.hubName
     }
   }
 }
@@ -322,4 +347,5 @@ output COSMOS_ENDPOINT string = cosmos.outputs.endpoint
 output COSMOS_DATABASE string = database.outputs.name
 output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
+output WEBPUBSUB_ENDPOINT string = webPubSub.outputs.endpoint
 output APPLICATIONINSIGHTS_CONNECTION_STRING string = monitoring.outputs.connectionString

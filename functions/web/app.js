@@ -6,6 +6,8 @@ import { $, h, replace } from "./dom.js";
 import { renderLesson } from "./lesson.js";
 import { inline } from "./markdown.js";
 import * as roadmap from "./roadmap.js";
+import * as stats from "./stats.js";
+import { setupNotifications } from "./notify.js";
 
 const VIEWS = ["sign-in-view", "home-view", "roadmap-view", "lesson-view"];
 const ID = "([A-Za-z0-9-]{1,64})";
@@ -91,6 +93,7 @@ async function showHome() {
   roadmap.stop();
   show("home-view");
   focusHeading("#home-title");
+  stats.show($("#stats")); // never throws; drawn beside the list, whichever answers first
   const list = $("#roadmap-list");
   replace(list, h("li", {}, "Loading your roadmaps…"));
   const { data } = await api.roadmaps();
@@ -179,6 +182,7 @@ async function markCompleted(id, completed) {
 
 whenUnauthorized(() => signOut("Your session has ended: sign in again."));
 roadmap.setNotifier(say);
+setupNotifications($(".topbar"));
 $("#sign-in-form").addEventListener("submit", signIn);
 $("#onboarding-form").addEventListener("submit", createRoadmap);
 $("#sign-out").addEventListener("click", () => signOut());

@@ -5,6 +5,7 @@
 import { api, ApiError, DEFAULT_POLL_SECONDS, getLesson, retryAfter } from "./api.js";
 import { $, h, replace, sleep } from "./dom.js";
 import { decodeEntities, inline } from "./markdown.js";
+import { lessonSettled } from "./notify.js";
 
 const IN_FLIGHT = new Set(["queued", "generating"]);
 const CAN_GENERATE = new Set(["pending", "failed"]);
@@ -138,11 +139,12 @@ async function poll(id, wait, epoch) {
       if (changed) update(lesson);
       if (!IN_FLIGHT.has(lesson.generationStatus)) {
         const title = decodeEntities(lesson.title);
-        state.notify(
-          lesson.generationStatus === "completed"
-            ? `“${title}” is ready to read.`
-            : `“${title}” could not be written: ${lesson.generationError || "unknown reason"}.`,
-        );
+        const ok = lesson.generationStatus === "completed";
+        const text = ok
+          ? `“${title}” is ready to read.`
+          : `“${title}” could not be written: ${lesson.generationError || "unknown reason"}`;
+        state.notify(text);
+        lessonSettled(text, ok, `${lesson.id}:${lesson.generationStatus}:${lesson.updatedAt}`);
         await refresh();
         return;
       }

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from playwright.sync_api import Page, Request, expect
+from playwright.sync_api import Locator, Page, Request, expect
 
 from tests.browser.conftest import screenshot
 
@@ -40,6 +40,9 @@ UNLABELLED = """() => [...document.querySelectorAll("button, input, select, text
     || (["BUTTON", "A"].includes(el.tagName) && el.textContent.trim())
   ))
   .map(el => el.outerHTML.slice(0, 160))"""
+ABOVE_THE_ROADMAPS = """el => Boolean(
+  el.compareDocumentPosition(document.querySelector("#roadmap-list"))
+  & Node.DOCUMENT_POSITION_FOLLOWING)"""
 NAMED_ROLES = {"button", "link", "textbox", "combobox", "spinbutton", "radio", "checkbox"}
 
 
@@ -81,6 +84,34 @@ def _unnamed_controls(page: Page) -> list[str]:
     return missing
 
 
+def _stat(page: Page, name: str) -> Locator:
+    """One stats card on the home page, found by its accessible name."""
+    return page.get_by_role("region", name="Your progress").get_by_role("group", name=name)
+
+
+def _expect_stats_after_one_completed_lesson(page: Page, next_title: str) -> None:
+    """The home page's cards once the learner opened two lessons and completed one, today."""
+    page.get_by_role("link", name="← All roadmaps").click()
+    expect(page.get_by_role("heading", level=1, name="Your roadmaps")).to_be_visible()
+    cards = page.get_by_role("region", name="Your progress")
+    expect(_stat(page, "Current streak").locator(".stat-value")).to_have_text("1 day")
+    expect(_stat(page, "Current streak")).to_contain_text("You learned today")
+    expect(_stat(page, "Longest streak").locator(".stat-value")).to_have_text("1 day")
+    expect(_stat(page, "Lessons completed").locator(".stat-value")).to_have_text("1")
+    expect(_stat(page, "This week").locator(".stat-value")).to_have_text(
+        re.compile(r"^[1-9]\d* of 300 min$")
+    )
+    expect(_stat(page, "This week").get_by_role("progressbar")).to_be_visible()
+    expect(_stat(page, "Continue with").get_by_role("link")).to_have_text(next_title)
+    assert cards.locator("[role=group]").count() == 5
+    # Above the roadmaps: the list follows the cards in the document.
+    assert page.locator("#stats").evaluate(ABOVE_THE_ROADMAPS)
+    assert _unnamed_controls(page) == []
+    screenshot(page, "desktop-5-home-stats")
+    _stat(page, "Continue with").get_by_role("link").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(next_title)
+
+
 def _sign_in_and_plan(page: Page, user: str) -> None:
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/api/app$"))  # devhost leads / to the page
@@ -89,6 +120,9 @@ def _sign_in_and_plan(page: Page, user: str) -> None:
     page.get_by_label("User name").fill(user)
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator("#who")).to_contain_text(f"Signed in as {user}")
+    # A new learner's stats cards, above the (empty) roadmap list.
+    expect(_stat(page, "Current streak")).to_contain_text("0 days")
+    expect(_stat(page, "Continue with")).to_contain_text("Start a roadmap below")
     page.get_by_label("Goal").fill(GOAL)
     page.get_by_label("Skill level").select_option("beginner")
     page.get_by_label("Weekly hours").fill("5")
@@ -112,6 +146,7 @@ def test_learner_signs_in_plans_generates_reads_and_completes_a_lesson(
     screenshot(page, "desktop-1-roadmap-first-lesson-prefetched")
     assert _unnamed_controls(page) == []
 
+    first_title = first.locator(".lesson-title").inner_text()
     second_id = second.get_attribute("data-lesson-id") or ""
     assert second_id
     title = second.locator(".lesson-title").inner_text()
@@ -174,6 +209,9 @@ def test_learner_signs_in_plans_generates_reads_and_completes_a_lesson(
     page.wait_for_timeout(5_000)
     assert calls[quiet_from:] == []
 
+    # Home: the stats cards; the lesson to continue with is the first one, never opened.
+    _expect_stats_after_one_completed_lesson(page, first_title)
+
 
 def test_page_fits_a_phone_screen_with_every_control_named(new_page: Callable[..., Page]) -> None:
     page = new_page(width=390, height=844)
@@ -191,6 +229,14 @@ def test_page_fits_a_phone_screen_with_every_control_named(new_page: Callable[..
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert _unnamed_controls(page) == []
     screenshot(page, "phone-2-lesson")
+
+    expect(page.locator("#counts")).to_contain_text("1 viewed")  # opening it marked it viewed
+    page.get_by_role("link", name="← Back to the roadmap").click()
+    page.get_by_role("link", name="← All roadmaps").click()
+    expect(_stat(page, "Current streak").locator(".stat-value")).to_have_text("1 day")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert _unnamed_controls(page) == []
+    screenshot(page, "phone-3-home-stats")
 
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()

@@ -9,7 +9,8 @@ import pytest
 
 from tests.infra.bicep import BICEP_FILES, INFRA, ROOT, Template, only
 
-# The only roles granted: queue and blob data, Key Vault secrets, metrics, Cosmos DB data.
+# The only roles granted: queue and blob data, Key Vault secrets, metrics, Cosmos DB data, Web
+# PubSub data plane.
 GRANTED_ROLES = {
     "974c5e8b-45b9-4653-ba55-5f855dd0fb88": "Storage Queue Data Contributor",
     "b7e6dc6d-f1e8-4753-8033-0f276bb0955b": "Storage Blob Data Owner",
@@ -17,6 +18,7 @@ GRANTED_ROLES = {
     "b86a8fe4-44ce-4948-aee5-eccb2c155cd7": "Key Vault Secrets Officer (the developer only)",
     "3913510d-42f4-4e42-8a64-420c390055eb": "Monitoring Metrics Publisher",
     "00000000-0000-0000-0000-000000000002": "Cosmos DB Built-in Data Contributor",
+    "12cf5a90-567b-43ae-8102-96cf46c7d9b4": "Web PubSub Service Owner",
 }
 # Anything that would hand out or use a key or connection string for Storage or Cosmos DB.
 KEY_PATTERNS = [
@@ -59,6 +61,9 @@ def test_local_authentication_is_off(templates: dict[str, Template]) -> None:
     assert insights["properties"]["DisableLocalAuth"] is True
     vault = only(templates["core/keyvault.bicep"], "Microsoft.KeyVault/vaults")
     assert vault["properties"]["enableRbacAuthorization"] is True
+    pubsub = only(templates["core/webpubsub.bicep"], "Microsoft.SignalRService/webPubSub")
+    assert pubsub["properties"]["disableLocalAuth"] is True
+    assert pubsub["properties"]["disableAadAuth"] is False
 
 
 def test_only_least_privilege_roles_are_granted() -> None:

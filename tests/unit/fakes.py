@@ -248,6 +248,13 @@ class FakeProgressRepository:
         self._progress[progress.user_id, progress.lesson_id] = progress.model_copy(deep=True)
         self.puts += 1
 
+    async def marked(self, user_id: str) -> list[LearnerProgress]:
+        return [
+            progress
+            for progress in await self.for_roadmap(user_id, None)
+            if progress.viewed_at is not None or progress.completed_at is not None
+        ]
+
 
 # 2026-01-01T00:00:00Z: the start of an hour and of a day, so windows are easy to reason about.
 WINDOW_START = datetime(2026, 1, 1, tzinfo=UTC)

@@ -20,6 +20,7 @@ from domain.learning import LearnerService
 from domain.lesson_requests import LessonRequests
 from domain.lesson_writer import LessonWriter
 from domain.roadmap_service import RoadmapService
+from domain.stats_service import StatsService
 from domain.sweeper import Sweeper
 from domain.telemetry import NoTelemetry, Telemetry
 from functions.bootstrap import Services, serving
@@ -75,6 +76,7 @@ class Served:
         self.progress = FakeProgressRepository()
         self.queue = FakeQueue()
         self.quota = FakeQuota()
+        self.roadmap_store = FakeRoadmapRepository()
         settings = settings_from(
             {**SETTINGS, "CORS_ALLOWED_ORIGINS": cors, "HTTP_DEADLINE_SECONDS": str(deadline)}
         )
@@ -87,7 +89,7 @@ class Served:
             verifier=self.verifier,
             generation=generation,
             roadmaps=RoadmapService(
-                FakeRoadmapRepository(),
+                self.roadmap_store,
                 self.lessons,
                 chain,
                 generation,
@@ -101,6 +103,7 @@ class Served:
             sweeper=Sweeper(
                 self.lessons, self.queue, queued_for=60, max_requeues=3, telemetry=telemetry
             ),
+            stats=StatsService(self.roadmap_store, self.lessons, self.progress),
             cooldowns=Cooldowns(),
             telemetry=telemetry,
             probes={"cosmos": _answers, "queue": _answers},

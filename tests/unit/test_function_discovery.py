@@ -27,6 +27,8 @@ HTTP_ROUTES = {
     "web_app": ("app", ["GET"]),
     "web_file": ("app/{file}", ["GET"]),
     "dev_token": ("dev/token", ["POST"]),
+    "get_my_stats": ("me/stats", ["GET"]),
+    "negotiate_notifications": ("notifications/negotiate", ["POST"]),
 }
 QUEUES = {
     "write_lesson": "lesson-generation",
@@ -48,6 +50,8 @@ MODULES = {
     "web_app": "functions.webapp",
     "web_file": "functions.webapp",
     "dev_token": "functions.webapp",
+    "get_my_stats": "functions.me",
+    "negotiate_notifications": "functions.notifications",
     "write_lesson": "functions.lesson_worker",
     "fail_poisoned_lesson": "functions.lesson_worker",
     "sweep_stuck_lessons": "functions.maintenance",

@@ -111,7 +111,7 @@ def test_every_route_and_method_served_is_documented_once_and_nothing_else(
     }
 
     assert documented == served
-    assert len(OPERATIONS) == len(documented) == 12
+    assert len(OPERATIONS) == len(documented) == 14
     assert specs["cors_preflight"].trigger["methods"] == ["OPTIONS"]
 
 
@@ -136,6 +136,8 @@ def test_secured_operations_need_the_bearer_token_and_document_401_and_503(doc: 
         "generate_lesson",
         "cancel_generation",
         "put_progress",
+        "get_my_stats",
+        "negotiate_notifications",
     }
 
 
