@@ -17,6 +17,7 @@ from adapters.settings import Settings, settings_from
 from devhost.emulators import EmulatorError, Emulators, Ports
 from devhost.functions import discover, load_app
 from devhost.provision import provision, queue_names
+from tests.support.fake_llm import FakeLlmServer
 
 ROOT = Path(__file__).resolve().parent.parent
 LOG_DIR = ROOT / ".devhost" / "test-logs"
@@ -92,3 +93,17 @@ def _started(cosmos_data: Path | None, attempts: int = 3) -> Emulators:
 def stack() -> Iterator[Stack]:
     with running_stack() as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def own_stack() -> Iterator[Stack]:
+    """Emulators of the module's own: another host polling the same queue would take its work."""
+    with running_stack() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def llm() -> Iterator[FakeLlmServer]:
+    """The fake language-model server, speaking Groq's, Gemini's and Qwen's protocols."""
+    with FakeLlmServer() as server:
+        yield server

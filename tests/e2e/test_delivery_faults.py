@@ -43,12 +43,6 @@ def stack() -> Iterator[Stack]:
     data.unlink(missing_ok=True)
 
 
-@pytest.fixture(scope="module")
-def llm() -> Iterator[FakeLlmServer]:
-    with FakeLlmServer() as server:
-        yield server
-
-
 @pytest.fixture
 def workers(stack: Stack, llm: FakeLlmServer) -> Iterator[list[Host]]:
     """Worker processes started by the test; all stopped (or already killed) afterwards."""

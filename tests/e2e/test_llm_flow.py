@@ -6,23 +6,10 @@ from collections.abc import Iterator
 import pytest
 
 from adapters.auth import TokenVerifier
-from tests.conftest import Stack, running_stack
+from tests.conftest import Stack
 from tests.e2e.conftest import Host, Learner, start_host
 from tests.support.fake_llm import FakeLlmServer, Reply
 from tests.support.samples import lesson_json, outline_json
-
-
-@pytest.fixture(scope="module")
-def llm() -> Iterator[FakeLlmServer]:
-    with FakeLlmServer() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def own_stack() -> Iterator[Stack]:
-    """Emulators of this module's own: another host polling the same queue would take its work."""
-    with running_stack() as running:
-        yield running
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,7 @@ The deployment keeps a development secret beside its identity provider and says 
 ``AUTH_DEV_TOKENS``: development tokens must be off all the same, so nobody holding the secret can
 mint a token for one of its users."""
 
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -18,6 +15,7 @@ from adapters.auth import DEV_AUDIENCE, DEV_ISSUER
 from domain.base import utcnow
 from tests.conftest import running_stack
 from tests.e2e.conftest import Host, start_host
+from tests.support.jwks_server import serving_jwks
 from tests.unit.identity_fakes import public_jwk, rsa_key
 
 ISSUER = "https://login.example.com/tenant/v2.0"
@@ -28,25 +26,8 @@ LEFT_BEHIND_SECRET = "a-development-secret-left-beside-the-identity-provider-012
 @pytest.fixture(scope="module")
 def jwks_url() -> Iterator[str]:
     """A JWKS endpoint on loopback, as Entra ID's discovery keys endpoint answers."""
-    keys = {"keys": [public_jwk("prod-key", rsa_key("prod"))]}
-
-    class Keys(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = json.dumps(keys).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *_: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Keys)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/discovery/v2.0/keys"
-    server.shutdown()
-    server.server_close()
+    with serving_jwks([public_jwk("prod-key", rsa_key("prod"))]) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from adapters.auth import TokenVerifier
-from tests.conftest import Stack, running_stack
+from tests.conftest import Stack
 from tests.e2e.conftest import Host, Learner, start_host
 from tests.security.conftest import create_roadmap, lesson_ids
 from tests.support.fake_llm import FakeLlmServer, Reply
@@ -130,18 +130,6 @@ def script_urls(markdown: str) -> list[str]:
     parser.close()
     squeezed = ["".join(value.split()).lower() for value in parser.values]
     return [value for value in squeezed if value.startswith(("javascript:", "vbscript:", "data:"))]
-
-
-@pytest.fixture(scope="module")
-def llm() -> Iterator[FakeLlmServer]:
-    with FakeLlmServer() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def own_stack() -> Iterator[Stack]:
-    with running_stack() as running:
-        yield running
 
 
 @pytest.fixture(scope="module")

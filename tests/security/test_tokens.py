@@ -8,11 +8,9 @@ keys from a JWKS, development tokens off even though a secret is left beside it)
 import hashlib
 import hmac
 import json
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -23,6 +21,7 @@ from adapters.auth import DEV_AUDIENCE, DEV_ISSUER
 from tests.conftest import Stack
 from tests.e2e.conftest import Host, start_host
 from tests.security.conftest import Target, outline, problem_faults
+from tests.support.jwks_server import serving_jwks
 from tests.unit.identity_fakes import compact, public_jwk, public_pem, rs256_signer, rsa_key
 
 DAY = 24 * 3600
@@ -285,24 +284,8 @@ def test_a_token_living_just_under_a_day_is_accepted(target: Target) -> None:
 @pytest.fixture(scope="module")
 def jwks_url() -> Iterator[str]:
     """The identity provider's key set on loopback, with the one real signing key."""
-    body = json.dumps({"keys": [public_jwk(KID, rsa_key(KID))]}).encode()
-
-    class Keys(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *_: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Keys)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/discovery/v2.0/keys"
-    server.shutdown()
-    server.server_close()
+    with serving_jwks([public_jwk(KID, rsa_key(KID))]) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
