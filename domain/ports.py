@@ -3,7 +3,7 @@
 Adapters implement these Protocols; the domain services take them as constructor arguments.
 """
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -233,6 +233,10 @@ class Draft:
     created_at: datetime = field(default_factory=utcnow)
 
 
+# Receives, in order, the pieces of a provider's answer as they are written (streaming).
+TextSink = Callable[[str], Awaitable[None]]
+
+
 class LlmProvider(Protocol):
     """One language-model host (or the offline templates) behind one small interface.
 
@@ -245,8 +249,15 @@ class LlmProvider(Protocol):
     model: str
     needs_network: bool
 
-    async def generate(self, task: LlmTask, *, time_limit: float) -> Draft:
-        """Answer ``task`` within ``time_limit`` seconds."""
+    async def generate(
+        self, task: LlmTask, *, time_limit: float, on_text: TextSink | None = None
+    ) -> Draft:
+        """Answer ``task`` within ``time_limit`` seconds.
+
+        With ``on_text`` the answer is streamed: each piece of the answer's text is passed to
+        ``on_text`` as it arrives, in order, and the pieces joined are the draft's ``payload``.
+        An error may come after some pieces were passed; the caller then discards them.
+        """
         ...
 
 
