@@ -17,7 +17,7 @@ from domain.chain import ProviderChain
 from domain.cooldowns import Cooldowns
 from domain.lesson import GenerationStatus
 from domain.lesson_writer import LessonWriter
-from domain.ports import Draft, GenerationMessage, LlmTask
+from domain.ports import Draft, GenerationMessage, LlmTask, TextSink
 from tests.support.samples import lesson_json, skeleton_lessons
 from tests.unit.fakes import FakeLessonCache, FakeLessonRepository
 
@@ -40,7 +40,9 @@ class _Model:
         self._latency = latency
         self._payload = json.dumps(lesson_json())
 
-    async def generate(self, task: LlmTask, *, time_limit: float) -> Draft:
+    async def generate(
+        self, task: LlmTask, *, time_limit: float, on_text: TextSink | None = None
+    ) -> Draft:
         self.calls += 1
         await asyncio.sleep(self._latency)
         return Draft(payload=self._payload, provider=self.name, model=self.model)

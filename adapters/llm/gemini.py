@@ -7,7 +7,7 @@ from google.genai import errors, types
 from adapters.llm.errors import ClientErrors, provider_errors
 from adapters.llm.prompts import MAX_OUTPUT_TOKENS, TEMPERATURE, conversation
 from domain.lesson import TokenUsage
-from domain.ports import Draft, LlmTask
+from domain.ports import Draft, LlmTask, TextSink
 
 # An error status is the SDK's APIError; transport errors reach us as httpx's own (the SDK does not
 # wrap them), and a plain TimeoutError counts as a timeout too.
@@ -40,7 +40,9 @@ class GeminiProvider:
             ),
         )
 
-    async def generate(self, task: LlmTask, *, time_limit: float) -> Draft:
+    async def generate(
+        self, task: LlmTask, *, time_limit: float, on_text: TextSink | None = None
+    ) -> Draft:
         """One generateContent call."""
         talk = conversation(task)
         contents = [

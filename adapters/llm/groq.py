@@ -9,7 +9,7 @@ from groq.types.chat import ChatCompletionMessageParam
 from adapters.llm.errors import ClientErrors, provider_errors
 from adapters.llm.prompts import MAX_OUTPUT_TOKENS, TEMPERATURE, conversation
 from domain.lesson import TokenUsage
-from domain.ports import Draft, LlmTask
+from domain.ports import Draft, LlmTask, TextSink
 
 # The SDK wraps httpx's own errors; its timeout is a kind of connection error, so it is listed.
 RAISED = ClientErrors(
@@ -34,7 +34,9 @@ class GroqProvider:
             api_key=api_key, base_url=base_url, max_retries=0, http_client=http
         )
 
-    async def generate(self, task: LlmTask, *, time_limit: float) -> Draft:
+    async def generate(
+        self, task: LlmTask, *, time_limit: float, on_text: TextSink | None = None
+    ) -> Draft:
         """One chat completion."""
         messages = cast(list[ChatCompletionMessageParam], conversation(task).chat_messages())
         with provider_errors(self.name, time_limit, RAISED):

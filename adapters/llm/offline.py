@@ -8,7 +8,7 @@ import json
 import re
 from typing import Any
 
-from domain.ports import Draft, LessonBrief, LlmTask, RoadmapBrief
+from domain.ports import Draft, LessonBrief, LlmTask, RoadmapBrief, TextSink
 
 PROVIDER = "offline"
 MODEL = "offline-template-v1"
@@ -153,7 +153,9 @@ class OfflineProvider:
     model = MODEL
     needs_network = False
 
-    async def generate(self, task: LlmTask, *, time_limit: float) -> Draft:
+    async def generate(
+        self, task: LlmTask, *, time_limit: float, on_text: TextSink | None = None
+    ) -> Draft:
         """A template lesson covering each objective, or a four-module template outline."""
         brief = task.brief
         if isinstance(brief, LessonBrief):

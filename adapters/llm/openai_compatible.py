@@ -6,7 +6,7 @@ import httpx
 from adapters.llm.errors import for_status, provider_errors, reply_shape
 from adapters.llm.prompts import MAX_OUTPUT_TOKENS, TEMPERATURE, conversation
 from domain.lesson import TokenUsage
-from domain.ports import Draft, LlmTask
+from domain.ports import Draft, LlmTask, TextSink
 
 DASHSCOPE_COMPATIBLE = "https://dashscope-intl.aliyuncs.com/compatible-mode/v1"
 
@@ -25,7 +25,9 @@ class OpenAICompatibleProvider:
         self._headers = {"Authorization": f"Bearer {api_key}"}
         self._http = http
 
-    async def generate(self, task: LlmTask, *, time_limit: float) -> Draft:
+    async def generate(
+        self, task: LlmTask, *, time_limit: float, on_text: TextSink | None = None
+    ) -> Draft:
         """One chat completion; the prompt says "JSON", as JSON mode requires."""
         body = {
             "model": self.model,

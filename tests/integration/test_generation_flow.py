@@ -14,7 +14,7 @@ from domain.cooldowns import Cooldowns
 from domain.lesson import GenerationStatus
 from domain.lesson_requests import LessonRequests
 from domain.lesson_writer import LessonWriter
-from domain.ports import Draft, GenerationMessage, LlmTask, TaskKind
+from domain.ports import Draft, GenerationMessage, LlmTask, TaskKind, TextSink
 from domain.roadmap import CreateRoadmapRequest
 from domain.roadmap_service import RoadmapService
 
@@ -27,7 +27,9 @@ class CountingProvider(OfflineProvider):
     def __init__(self) -> None:
         self.lesson_calls = 0
 
-    async def generate(self, task: LlmTask, *, time_limit: float) -> Draft:
+    async def generate(
+        self, task: LlmTask, *, time_limit: float, on_text: TextSink | None = None
+    ) -> Draft:
         if task.kind is TaskKind.LESSON:
             self.lesson_calls += 1
             await asyncio.sleep(0.05)

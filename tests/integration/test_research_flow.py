@@ -27,7 +27,7 @@ from domain.chain import ProviderChain
 from domain.cooldowns import Cooldowns
 from domain.lesson import GenerationStatus, Lesson
 from domain.lesson_writer import LessonWriter
-from domain.ports import Draft, GenerationMessage, LessonBrief, LlmTask
+from domain.ports import Draft, GenerationMessage, LessonBrief, LlmTask, TextSink
 from domain.research import Researcher, ResearchQuery, ResearchSource
 from tests.conftest import Stack
 from tests.support.samples import lesson_json
@@ -67,7 +67,9 @@ class ReferenceWriter(OfflineProvider):
     def __init__(self) -> None:
         self.prompts: list[str] = []
 
-    async def generate(self, task: LlmTask, *, time_limit: float) -> Draft:
+    async def generate(
+        self, task: LlmTask, *, time_limit: float, on_text: TextSink | None = None
+    ) -> Draft:
         self.prompts.append(conversation(task).turns[0][1])
         assert isinstance(task.brief, LessonBrief)
         references = task.brief.references

@@ -38,6 +38,7 @@ from domain.ports import (
     RoadmapBrief,
     RoadmapRepository,
     TaskKind,
+    TextSink,
 )
 from domain.progress import LearnerProgress
 from domain.roadmap import Roadmap, RoadmapOutline
@@ -402,7 +403,9 @@ class FakeProvider:
         """How many times ``generate`` was called."""
         return len(self.tasks)
 
-    async def generate(self, task: LlmTask, *, time_limit: float) -> Draft:
+    async def generate(
+        self, task: LlmTask, *, time_limit: float, on_text: TextSink | None = None
+    ) -> Draft:
         self.tasks.append(task)
         self.time_limits.append(time_limit)
         if self._clock is not None:

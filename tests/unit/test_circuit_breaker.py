@@ -18,7 +18,7 @@ from domain.errors import (
     ProviderTimeout,
     ProviderUnavailable,
 )
-from domain.ports import Draft, Generated, LlmTask, TaskKind
+from domain.ports import Draft, Generated, LlmTask, TaskKind, TextSink
 from tests.unit.fakes import (
     FakeClock,
     FakeProvider,
@@ -59,7 +59,9 @@ class GatedProvider:
         self.called = asyncio.Event()
         self._replies = deque(replies)
 
-    async def generate(self, task: LlmTask, *, time_limit: float) -> Draft:
+    async def generate(
+        self, task: LlmTask, *, time_limit: float, on_text: TextSink | None = None
+    ) -> Draft:
         self.calls += 1
         self.called.set()
         await self.gate.wait()

@@ -23,7 +23,7 @@ from domain.errors import (
     RetryableError,
 )
 from domain.lesson import ProviderAttempt
-from domain.ports import Draft, Generated, LlmTask, TaskKind
+from domain.ports import Draft, Generated, LlmTask, TaskKind, TextSink
 from tests.support.html_audit import live_problems
 from tests.unit.fakes import (
     FakeClock,
@@ -66,7 +66,9 @@ class HangingProvider:
     def __init__(self) -> None:
         self.time_limits: list[float] = []
 
-    async def generate(self, task: LlmTask, *, time_limit: float) -> Draft:
+    async def generate(
+        self, task: LlmTask, *, time_limit: float, on_text: TextSink | None = None
+    ) -> Draft:
         self.time_limits.append(time_limit)
         await asyncio.Event().wait()  # never set
         raise AssertionError("a never-set event was set")

@@ -9,7 +9,7 @@ from domain.base import utcnow
 from domain.errors import NoProviderSucceeded, ProviderUnavailable
 from domain.lesson import GenerationStatus, Lease, Lesson, Progress, Stage
 from domain.lesson_writer import GAVE_UP, WILL_RETRY, LessonWriter
-from domain.ports import Draft, GenerationMessage, LlmTask
+from domain.ports import Draft, GenerationMessage, LlmTask, TextSink
 from domain.research import DOCS, Digest
 from domain.views import LessonView
 from tests.unit.fakes import (
@@ -73,7 +73,9 @@ class CallHook(FakeProvider):
         super().__init__("groq", lesson=lesson)
         self._during_first_call = during_first_call
 
-    async def generate(self, task: LlmTask, *, time_limit: float) -> Draft:
+    async def generate(
+        self, task: LlmTask, *, time_limit: float, on_text: TextSink | None = None
+    ) -> Draft:
         if not self.tasks:
             self._during_first_call()
         return await super().generate(task, time_limit=time_limit)
