@@ -26,6 +26,7 @@ from azure.core.exceptions import AzureError
 from adapters.settings import Settings
 from domain.errors import RetryableError
 from domain.lesson import GenerationStatus, Lesson
+from domain.live import LiveEvent
 
 if TYPE_CHECKING:
     from azure.core.credentials_async import AsyncTokenCredential
@@ -69,10 +70,34 @@ def lesson_message(lesson: Lesson) -> dict[str, Any]:
     return message
 
 
+def live_message(lesson: Lesson, event: LiveEvent) -> dict[str, Any]:
+    """What a learner's pages are told of a lesson being written (JSON): ``lesson.section``
+    (``index`` and ``section``), ``lesson.reset`` or ``lesson.completed``.
+
+    ``sequence`` counts the events of one ``delivery`` (1, 2, 3, …) so a page sees a gap; a new
+    ``delivery`` starts the lesson over.
+    """
+    message: dict[str, Any] = {
+        "type": f"lesson.{event.kind.value}",
+        "lessonId": lesson.id,
+        "roadmapId": lesson.roadmap_id,
+        "moduleId": lesson.module_id,
+        "delivery": event.delivery,
+        "sequence": event.sequence,
+    }
+    if event.section is not None:
+        message["index"] = event.index
+        message["section"] = event.section.model_dump(mode="json", by_alias=True)
+    return message
+
+
 class NoNotifier:
     """Web PubSub is not configured: nothing is published, and pages poll as before."""
 
     async def lesson_changed(self, lesson: Lesson) -> None:
+        """Nothing."""
+
+    async def live(self, lesson: Lesson, event: LiveEvent) -> None:
         """Nothing."""
 
 
@@ -86,7 +111,14 @@ class WebPubSubNotifier:
 
     async def lesson_changed(self, lesson: Lesson) -> None:
         """Send the lesson's status to its learner's connections; log any failure, never raise."""
-        body = json.dumps(lesson_message(lesson)).encode()
+        await self._send(lesson, lesson_message(lesson))
+
+    async def live(self, lesson: Lesson, event: LiveEvent) -> None:
+        """Send one event of the lesson being written; log any failure, never raise."""
+        await self._send(lesson, live_message(lesson, event))
+
+    async def _send(self, lesson: Lesson, message: dict[str, Any]) -> None:
+        body = json.dumps(message).encode()
         try:
             async with asyncio.timeout(self._timeout):
                 await self._client.send_to_user(
@@ -94,9 +126,9 @@ class WebPubSubNotifier:
                 )
         except Exception as error:  # a hint lost: the page still finds the change by reading
             log.warning(
-                "lesson %s: status %s not published: %s",
+                "lesson %s: %s not published: %s",
                 lesson.id,
-                lesson.status.value,
+                message["type"],
                 type(error).__name__,
             )
 

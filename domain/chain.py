@@ -47,6 +47,7 @@ from domain.errors import (
 from domain.lesson import ProviderAttempt
 from domain.ports import (
     Draft,
+    DraftWatcher,
     Generated,
     LessonBrief,
     LlmProvider,
@@ -54,6 +55,7 @@ from domain.ports import (
     Repair,
     RoadmapBrief,
     TaskKind,
+    TextSink,
 )
 from domain.telemetry import (
     ATTR_MODEL,
@@ -139,10 +141,21 @@ class ProviderChain:
         self._telemetry = telemetry or NoTelemetry()
 
     async def generate(
-        self, kind: TaskKind, brief: LessonBrief | RoadmapBrief, schema: type[M], *, budget: float
+        self,
+        kind: TaskKind,
+        brief: LessonBrief | RoadmapBrief,
+        schema: type[M],
+        *,
+        budget: float,
+        watcher: DraftWatcher | None = None,
     ) -> Generated[M]:
-        """The first valid answer; ``NoProviderSucceeded`` or ``NoValidAnswer`` if none."""
-        run = _Run(LlmTask(kind=kind, brief=brief, schema=schema), self._clock() + budget)
+        """The first valid answer; ``NoProviderSucceeded`` or ``NoValidAnswer`` if none.
+
+        With a ``watcher``, each attempt is streamed to it, and an attempt whose answer is not
+        the one returned (a failure part-way, an answer that does not validate) is discarded.
+        """
+        task = LlmTask(kind=kind, brief=brief, schema=schema)
+        run = _Run(task, self._clock() + budget, watcher)
         for provider in self.providers:
             value = await self._ask(provider, schema, run)
             if value is not None:
@@ -155,14 +168,27 @@ class ProviderChain:
         attributes = {ATTR_PROVIDER: provider.name, ATTR_OUTCOME: outcome.value}
         self._telemetry.count(PROVIDER_ATTEMPTS, 1, attributes)
 
-    async def _call(self, provider: LlmProvider, task: LlmTask, seconds: float) -> Draft:
+    async def _call(
+        self, provider: LlmProvider, task: LlmTask, watcher: DraftWatcher | None, seconds: float
+    ) -> Draft:
+        """One call to one provider, streamed to ``watcher`` (which drops it if it fails)."""
+        try:
+            return await self._told(provider, task, seconds, watcher.text if watcher else None)
+        except Exception:
+            if watcher is not None:
+                await watcher.discard()
+            raise
+
+    async def _told(
+        self, provider: LlmProvider, task: LlmTask, seconds: float, on_text: TextSink | None
+    ) -> Draft:
         """One call to one provider, its outcome told to the provider's breaker."""
         if not provider.needs_network:
-            return await self._span(provider, task, seconds)
+            return await self._span(provider, task, seconds, on_text)
         name = provider.name
         self._cooldowns.calling(name)
         try:
-            draft = await self._span(provider, task, seconds)
+            draft = await self._span(provider, task, seconds, on_text)
         except ProviderRateLimited:
             self._cooldowns.unsettled(name)
             raise
@@ -202,11 +228,14 @@ class ProviderChain:
                 policy.breaker_rest,
             )
 
-    async def _span(self, provider: LlmProvider, task: LlmTask, seconds: float) -> Draft:
+    async def _span(
+        self, provider: LlmProvider, task: LlmTask, seconds: float, on_text: TextSink | None
+    ) -> Draft:
         """One call to one provider, as a span with its model, outcome and tokens."""
         attributes = {ATTR_PROVIDER: provider.name, ATTR_MODEL: provider.model}
         with self._telemetry.span("llm.attempt", attributes) as span:
-            draft = await asyncio.wait_for(provider.generate(task, time_limit=seconds), seconds)
+            call = provider.generate(task, time_limit=seconds, on_text=on_text)
+            draft = await asyncio.wait_for(call, seconds)
             tokens = draft.usage
             span.set(
                 {
@@ -245,7 +274,7 @@ class ProviderChain:
                 timeout = min(timeout, left)
             started = self._clock()
             try:
-                draft = await self._call(provider, task, timeout)
+                draft = await self._call(provider, task, run.watcher, timeout)
             except ProviderRateLimited as error:
                 self._note(run, provider, Outcome.RATE_LIMITED, started)
                 wait = error.retry_after
@@ -284,6 +313,8 @@ class ProviderChain:
             except ContentRejected as error:
                 self._note(run, provider, Outcome.INVALID, started)
                 log.info("provider %s gave an invalid answer: %s", provider.name, error)
+                if run.watcher is not None:
+                    await run.watcher.discard()
                 if task.repair is not None:
                     return None
                 task = replace(task, repair=Repair(draft.payload[:MAX_QUOTED_ANSWER], str(error)))
@@ -325,4 +356,5 @@ class _Run:
 
     task: LlmTask
     deadline: float
+    watcher: DraftWatcher | None = None
     trail: list[ProviderAttempt] = field(default_factory=list)

@@ -19,6 +19,7 @@ lease; a lesson whose lease expired (its worker died) may be claimed again. A fo
 of a completed lesson keeps its content readable until the new one replaces it.
 """
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Protocol
@@ -26,7 +27,7 @@ from typing import Annotated, Protocol
 from pydantic import Field, PlainSerializer
 
 from domain.base import DocumentModel, new_id, utcnow
-from domain.content import LessonContent
+from domain.content import LessonContent, Section
 from domain.errors import IllegalTransition
 
 
@@ -79,10 +80,17 @@ class Stage(StrEnum):
 
 
 class Progress(DocumentModel):
-    """How far a generation has come."""
+    """How far a generation has come.
+
+    While a lesson is written, ``sections`` are the ones already shown to the learner's pages, as
+    of the live event numbered ``sequence`` (see ``domain.live``): stored by the writer's progress
+    writes, so a page that connects late starts from them.
+    """
 
     stage: Stage = Stage.WAITING
     percent: int = Field(default=0, ge=0, le=100)
+    sections: list[Section] = Field(default_factory=list)
+    sequence: int = Field(default=0, ge=0)
 
 
 class TokenUsage(DocumentModel):
@@ -257,11 +265,22 @@ class Lesson(DocumentModel):
         self.lease = Lease(owner=owner, expires_at=lease_until)
         self.deliveries += 1
 
-    def report(self, stage: Stage, percent: int, *, lease_until: datetime | None = None) -> None:
-        """Record progress of a generation under way, renewing its lease."""
+    def report(
+        self,
+        stage: Stage,
+        percent: int,
+        *,
+        lease_until: datetime | None = None,
+        sections: Sequence[Section] = (),
+        sequence: int = 0,
+    ) -> None:
+        """Record progress of a generation under way (and the sections shown so far, as of the
+        live event ``sequence``), renewing its lease."""
         if self.status is not S.GENERATING:
             raise IllegalTransition(self.status, f"{S.GENERATING} ({stage})")
-        self.progress = Progress(stage=stage, percent=percent)
+        self.progress = Progress(
+            stage=stage, percent=percent, sections=list(sections), sequence=sequence
+        )
         self.updated_at = utcnow()
         if lease_until is not None and self.lease is not None:
             self.lease = self.lease.model_copy(update={"expires_at": lease_until})

@@ -7,10 +7,12 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from domain.base import utcnow
+from domain.claim import Claim, ClaimLost
 from domain.content import LessonContent, MarkdownCleaner
 from domain.errors import ConcurrencyConflict, FinalError, NotFound
 from domain.lesson import GenerationStatus, Lesson, ProviderAttempt, Source, Stage
 from domain.lesson_cache import CACHE_PROVIDER, REUSED, CachedLesson, cache_key
+from domain.live import LiveEvent, LiveLesson
 from domain.ports import (
     GenerationMessage,
     LessonBrief,
@@ -59,6 +61,9 @@ WILL_RETRY = "The writing service is busy; your lesson will be written shortly."
 # Given a lesson's source URLs, the Markdown cleaner that keeps links only to hosts it allows.
 LinkPolicy = Callable[[Sequence[str]], MarkdownCleaner]
 
+# Seconds kept back from an invocation's time limit for handing the lesson back to the queue.
+SAVE_MARGIN_SECONDS = 10.0
+
 GAVE_UP = (
     "We could not write this lesson after several attempts. Please try again in a few minutes."
 )
@@ -86,6 +91,8 @@ class LessonWriter:
         prompt_version: Callable[[], str] = _unversioned,
         links: LinkPolicy | None = None,
         notifier: LessonNotifier | None = None,
+        time_limit: float = 600.0,
+        clean: MarkdownCleaner | None = None,
     ) -> None:
         """``owner`` names this worker in leases; a claim lasts ``lease_seconds`` unrenewed.
 
@@ -94,7 +101,11 @@ class LessonWriter:
         (the composition root loads the prompts only when something is written). With
         ``links``, a lesson's Markdown keeps links only to hosts the policy allows for its
         sources (the rest stay as text). With a ``notifier``, each status change and stage is
-        published to the lesson's learner once stored.
+        published to the lesson's learner once stored. ``time_limit`` is the seconds one
+        invocation may run (the host's ``functionTimeout``): the final save is retried through
+        storage blips until just before it runs out. With a ``notifier``, the lesson's sections
+        are also shown as they are written, cleaned first with ``clean`` (the cleaner provider
+        answers are validated with) and then the link policy, as the stored lesson is.
         """
         self._links = links
         self._lessons = lessons
@@ -108,6 +119,8 @@ class LessonWriter:
         self._cache = cache
         self._prompt_version = prompt_version
         self._notifier = notifier
+        self._time_limit = time_limit
+        self._clean = clean
 
     async def handle(self, message: GenerationMessage) -> Lesson | None:
         """Write the lesson if it can be claimed; a duplicate or stale message does nothing.
@@ -136,30 +149,38 @@ class LessonWriter:
         if lesson is None:
             return None
         started = time.perf_counter()
+        until = time.monotonic() + self._time_limit - SAVE_MARGIN_SECONDS
+        claim_id = lesson.lease.claim if lesson.lease else ""
+        claim = Claim(
+            self._lessons, lesson, lease=self._lease, clock=self._clock, monotonic=time.monotonic
+        )
         try:
-            await self._write(lesson)
+            await claim.run(self._write(claim, until))
+        except ClaimLost:
+            log.warning("lesson %s was taken over or removed while being written", lesson.id)
+            return None
         except (ConcurrencyConflict, NotFound):
             log.warning("lesson %s was changed or deleted while being written", lesson.id)
             return None
         except FinalError as error:
             log.warning("lesson %s could not be written: %s", lesson.id, _problem(error))
             lesson.fail(COULD_NOT_WRITE, _attempts_of(error), diagnosis=_problem(error))
-            await self._lessons.save(lesson)
+            await claim.finish(until)
             self._telemetry.count(LESSONS_FAILED, 1, {"skillsync.reason": "final"})
         except Exception as error:
-            claim = lesson.lease.claim if lesson.lease else ""
-            await self._release(message, claim, _attempts_of(error), error)
+            await self._release(message, claim_id, _attempts_of(error), error)
             raise
         await self._notify(lesson)
         if lesson.status is GenerationStatus.COMPLETED:
             ms = (time.perf_counter() - started) * 1000
             report_completed(self._telemetry, _as_reported(lesson), ms)
         log.info(
-            "lesson %s %s in %.0f ms (provider %s)",
+            "lesson %s %s in %.0f ms (provider %s; %d heartbeats)",
             lesson.id,
             lesson.status,
             (time.perf_counter() - started) * 1000,
             lesson.provider,
+            claim.renewals,
         )
         return lesson
 
@@ -205,21 +226,29 @@ class LessonWriter:
         await self._notify(lesson)
         return lesson
 
-    async def _write(self, lesson: Lesson) -> None:
+    async def _write(self, claim: Claim, until: float) -> None:
+        lesson = claim.lesson
         key = self._key(lesson)
-        if key is not None and await self._reuse(lesson, key):
+        if key is not None and await self._reuse(claim, key, until):
             return
         with self._telemetry.span("lesson.research"):
-            digest = await self._research(lesson)
-        await self._advance(lesson, Stage.WRITING, 30)
+            digest = await self._research(claim)
+        await self._advance(claim, Stage.WRITING, 30)
         references = tuple(digest.findings)
-        with self._telemetry.span("lesson.generate") as span:
-            written = await self._chain.generate(
-                TaskKind.LESSON, brief_for(lesson, references), LessonContent, budget=self._budget
-            )
-            span.set({ATTR_PROVIDER: written.draft.provider})
-        draft = written.draft
         urls = [finding.url for finding in references]
+        live = self._live(claim, urls)
+        try:
+            with self._telemetry.span("lesson.generate") as span:
+                brief = brief_for(lesson, references)
+                written = await self._chain.generate(
+                    TaskKind.LESSON, brief, LessonContent, budget=self._budget, watcher=live
+                )
+                span.set({ATTR_PROVIDER: written.draft.provider})
+        finally:
+            claim.live = None
+            if live is not None:
+                await live.close()
+        draft = written.draft
         content = written.value.reading_only_from(urls, normalise_url)
         if self._links is not None:
             content = content.cleaned_with(self._links(urls))
@@ -232,9 +261,26 @@ class LessonWriter:
             sources=[Source.of(finding) for finding in references],
             research_note=None if references else NO_RESEARCH,
         )
-        await self._lessons.save(lesson)
+        await claim.finish(until)
+        if live is not None:
+            await live.completed()
         if key is not None:
             await self._share(key, lesson)
+
+    def _live(self, claim: Claim, urls: Sequence[str]) -> LiveLesson | None:
+        """A follower of the answer being written, with a notifier to show it to; the claim's
+        heartbeats store the sections it has shown (for a page that connects late)."""
+        if self._notifier is None:
+            return None
+        lesson, notifier = claim.lesson, self._notifier
+
+        async def publish(event: LiveEvent) -> None:
+            await notifier.live(lesson, event)
+
+        cleaners = [c for c in (self._clean, self._links(urls) if self._links else None) if c]
+        live = LiveLesson(publish, delivery=lesson.deliveries, cleaners=cleaners)
+        claim.live = live
+        return live
 
     def _key(self, lesson: Lesson) -> str | None:
         """The lesson's cache key; ``None`` without a cache. A forced rewrite still shares."""
@@ -242,12 +288,13 @@ class LessonWriter:
             return None
         return cache_key(brief_for(lesson), self._prompt_version())
 
-    async def _reuse(self, lesson: Lesson, key: str) -> bool:
+    async def _reuse(self, claim: Claim, key: str, until: float) -> bool:
         """Complete the lesson from the cache if an identical one was written; whether it was.
 
         Not for a forced rewrite (the learner wants new content), nor when the entry is this
         lesson's own earlier content (a failed forced rewrite retried must still write anew).
         """
+        lesson = claim.lesson
         if lesson.queued_from is GenerationStatus.COMPLETED:
             return False
         started = time.perf_counter()
@@ -264,7 +311,7 @@ class LessonWriter:
             sources=entry.sources,
             research_note=entry.research_note,
         )
-        await self._lessons.save(lesson)
+        await claim.finish(until)
         return True
 
     async def _cached(self, key: str) -> CachedLesson | None:
@@ -291,10 +338,11 @@ class LessonWriter:
         except Exception:  # the lesson is stored; only later learners miss the reuse
             log.warning("lesson %s could not be shared through the cache", lesson.id, exc_info=True)
 
-    async def _research(self, lesson: Lesson) -> Digest:
+    async def _research(self, claim: Claim) -> Digest:
+        lesson = claim.lesson
         if self._researcher is None:
             return Digest(findings=[])
-        await self._advance(lesson, Stage.RESEARCHING, 10)
+        await self._advance(claim, Stage.RESEARCHING, 10)
         digest = await self._researcher.research(query_for(lesson))
         log.info(
             "lesson %s: %d findings from %s%s",
@@ -305,10 +353,9 @@ class LessonWriter:
         )
         return digest
 
-    async def _advance(self, lesson: Lesson, stage: Stage, percent: int) -> None:
-        lesson.report(stage, percent, lease_until=self._clock() + self._lease)
-        await self._lessons.report_progress(lesson)
-        await self._notify(lesson)
+    async def _advance(self, claim: Claim, stage: Stage, percent: int) -> None:
+        await claim.advance(stage, percent)
+        await self._notify(claim.lesson)
 
     async def _notify(self, lesson: Lesson) -> None:
         """Tell the learner's pages about a change already stored (never raises: see the port)."""

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from domain.base import DocumentModel, utcnow
 from domain.lesson import Lesson, ProviderAttempt, TokenUsage
 from domain.lesson_cache import CachedLesson
+from domain.live import LiveEvent
 from domain.progress import LearnerProgress
 from domain.research import Finding
 from domain.roadmap import Roadmap
@@ -270,13 +271,34 @@ class Generated(Generic[M]):
     attempts: list[ProviderAttempt]
 
 
+class DraftWatcher(Protocol):
+    """Follows an answer while it is written: the pieces of each attempt, and when one is void."""
+
+    async def text(self, piece: str) -> None:
+        """The next piece of the current attempt's answer."""
+        ...
+
+    async def discard(self) -> None:
+        """The current attempt's answer will not be used (it failed, or did not validate)."""
+        ...
+
+
 class LlmChain(Protocol):
     """Providers tried in order until one gives a valid answer (see ``domain.chain``)."""
 
     async def generate(
-        self, kind: TaskKind, brief: LessonBrief | RoadmapBrief, schema: type[M], *, budget: float
+        self,
+        kind: TaskKind,
+        brief: LessonBrief | RoadmapBrief,
+        schema: type[M],
+        *,
+        budget: float,
+        watcher: DraftWatcher | None = None,
     ) -> Generated[M]:
-        """A valid ``schema`` instance from the first healthy provider, within ``budget``."""
+        """A valid ``schema`` instance from the first healthy provider, within ``budget``.
+
+        With a ``watcher`` the providers stream, and the watcher follows each attempt.
+        """
         ...
 
 
@@ -290,4 +312,8 @@ class LessonNotifier(Protocol):
 
     async def lesson_changed(self, lesson: Lesson) -> None:
         """Publish the lesson's status, stage and percent to its learner (``lesson.user_id``)."""
+        ...
+
+    async def live(self, lesson: Lesson, event: LiveEvent) -> None:
+        """Publish one event of a lesson being written (a section, a reset, its completion)."""
         ...

@@ -59,7 +59,7 @@ from domain.cooldowns import Cooldowns
 from domain.learning import LearnerService
 from domain.lesson_requests import LessonRequests
 from domain.lesson_writer import LessonWriter
-from domain.ports import Allowance, Generated, LessonBrief, RoadmapBrief, TaskKind
+from domain.ports import Allowance, DraftWatcher, Generated, LessonBrief, RoadmapBrief, TaskKind
 from domain.research import Digest, ResearchQuery
 from domain.roadmap_service import RoadmapService
 from domain.stats_service import StatsService
@@ -210,6 +210,7 @@ def build_services(settings: Settings, shared: Shared) -> Services:
             prompt_version=_prompt_version,
             links=_LinkPolicy(settings),
             notifier=notifier,
+            clean=_clean_markdown,
         ),
         sweeper=Sweeper(
             lessons,
@@ -260,6 +261,13 @@ class _LinkPolicy:
         return self._official
 
 
+def _clean_markdown(text: str) -> str:
+    """The Markdown cleaner provider answers are validated with (loaded with the writing code)."""
+    from adapters.markdown import clean_markdown
+
+    return clean_markdown(text)
+
+
 def _host(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
 
@@ -302,9 +310,16 @@ class _DeferredChain:
         self._chain = chain
 
     async def generate(
-        self, kind: TaskKind, brief: LessonBrief | RoadmapBrief, schema: type[M], *, budget: float
+        self,
+        kind: TaskKind,
+        brief: LessonBrief | RoadmapBrief,
+        schema: type[M],
+        *,
+        budget: float,
+        watcher: DraftWatcher | None = None,
     ) -> Generated[M]:
-        return await self._chain.get().generate(kind, brief, schema, budget=budget)
+        chain = self._chain.get()
+        return await chain.generate(kind, brief, schema, budget=budget, watcher=watcher)
 
 
 class _DeferredResearch:

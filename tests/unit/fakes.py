@@ -6,6 +6,7 @@ Language models are faked one provider at a time and put in a real ``ProviderCha
 and sleep are fake, so chain rules are exercised and nothing ever really waits.
 """
 
+import asyncio
 import json
 import random
 from collections import deque
@@ -22,6 +23,7 @@ from domain.cooldowns import Cooldowns
 from domain.errors import ConcurrencyConflict, NotFound, QuotaExceeded, StorageUnavailable
 from domain.lesson import GenerationStatus, Lease, Lesson, ProviderAttempt, Stage, TokenUsage
 from domain.lesson_cache import CachedLesson
+from domain.live import LiveEvent
 from domain.ports import (
     Allowance,
     Draft,
@@ -47,7 +49,18 @@ from domain.views import LessonSummary
 
 USER = "user-1"
 TIME_LIMIT = 30.0
-Reply = str | Exception
+
+
+@dataclass(frozen=True)
+class Cut:
+    """A streamed answer that breaks off: the first ``after`` characters, then ``error``."""
+
+    payload: str
+    after: int
+    error: Exception
+
+
+Reply = str | Exception | Cut
 
 
 def make_lesson(status: GenerationStatus = GenerationStatus.PENDING, **overrides: Any) -> Lesson:
@@ -387,8 +400,14 @@ class FakeProvider:
         clock: FakeClock | None = None,
         takes: float = 0.0,
         usage: TokenUsage | None = None,
+        pieces: int = 40,
+        pause: float = 0.0,
     ) -> None:
+        """Asked to stream, it passes its answer in ``pieces`` pieces, ``pause`` (real) seconds
+        apart."""
         self.name = name
+        self.pieces = pieces
+        self.pause = pause
         self.usage = usage
         self.model = f"{name}-model"
         self.needs_network = needs_network
@@ -413,13 +432,28 @@ class FakeProvider:
         script = self._script[task.kind]
         if not script:
             offline = await OfflineProvider().generate(task, time_limit=time_limit)
+            await self._stream(offline.payload, on_text)
             return Draft(
                 payload=offline.payload, provider=self.name, model=self.model, usage=self.usage
             )
         reply = script.popleft()
         if isinstance(reply, Exception):
             raise reply
+        if isinstance(reply, Cut):
+            await self._stream(reply.payload[: reply.after], on_text)
+            raise reply.error
+        await self._stream(reply, on_text)
         return Draft(payload=reply, provider=self.name, model=self.model, usage=self.usage)
+
+    async def _stream(self, payload: str, on_text: TextSink | None) -> None:
+        """Pass ``payload`` to ``on_text`` in ``pieces`` pieces, ``pause`` seconds apart."""
+        if on_text is None:
+            return
+        size = max(1, -(-len(payload) // self.pieces))
+        for start in range(0, len(payload), size):
+            if self.pause:
+                await asyncio.sleep(self.pause)
+            await on_text(payload[start : start + size])
 
 
 @dataclass
@@ -527,3 +561,17 @@ class FakeLessonCache:
 
 
 _lesson_cache_port: LessonCache = FakeLessonCache()
+
+
+class RecordingNotifier:
+    """Records (lesson id, status, stage) of each change, and each live event, it is told of."""
+
+    def __init__(self) -> None:
+        self.changes: list[tuple[str, str, str]] = []
+        self.events: list[tuple[str, LiveEvent]] = []
+
+    async def lesson_changed(self, lesson: Lesson) -> None:
+        self.changes.append((lesson.id, lesson.status.value, lesson.progress.stage.value))
+
+    async def live(self, lesson: Lesson, event: LiveEvent) -> None:
+        self.events.append((lesson.id, event))

@@ -22,7 +22,6 @@ from domain.ports import Draft, Generated, LlmTask, TaskKind, TextSink
 from tests.unit.fakes import (
     FakeClock,
     FakeProvider,
-    Reply,
     chain_of,
     make_brief,
     offline_lesson_data,
@@ -53,7 +52,7 @@ class GatedProvider:
     model = "groq-model"
     needs_network = True
 
-    def __init__(self, replies: Iterable[Reply] = ()) -> None:
+    def __init__(self, replies: Iterable[str | Exception] = ()) -> None:
         self.calls = 0
         self.gate = asyncio.Event()
         self.called = asyncio.Event()
@@ -205,7 +204,7 @@ async def test_failures_already_in_flight_when_the_breaker_opens_are_not_counted
     ],
     ids=["invalid-json", "other-4xx", "valid"],
 )
-async def test_any_answer_resets_the_count(answer: list[Reply]):
+async def test_any_answer_resets_the_count(answer: list[str | Exception]):
     valid = json.dumps(await offline_lesson_data())
     answer = [valid if reply == "valid" else reply for reply in answer]
     groq = FakeProvider("groq", lesson=[DOWN, DOWN, *answer, DOWN, DOWN])

@@ -25,22 +25,13 @@ from tests.unit.fakes import (
     FakeLessonRepository,
     FakeProvider,
     FakeQueue,
+    RecordingNotifier,
     chain_of,
     make_lesson,
 )
 from tests.unit.http_fakes import SETTINGS, Served
 
 CONNECTION = "Endpoint=http://127.0.0.1:9;AccessKey=" + "k" * 44 + ";Version=1.0;"
-
-
-class RecordingNotifier:
-    """Records (lesson id, status, stage) of each change it is told about."""
-
-    def __init__(self) -> None:
-        self.changes: list[tuple[str, str, str]] = []
-
-    async def lesson_changed(self, lesson: Lesson) -> None:
-        self.changes.append((lesson.id, lesson.status.value, lesson.progress.stage.value))
 
 
 # --- the message --------------------------------------------------------------------------
