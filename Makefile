@@ -12,7 +12,7 @@ INFRA_DEPS := $(INFRA_VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,$(shell command -v sudo))
 
-.PHONY: deps infra-deps run test check unit integration e2e browser chromium bench clean
+.PHONY: deps infra-deps run test check unit integration e2e browser chromium bench reliability clean
 
 deps: $(PY_DEPS) $(NODE_DEPS)
 
@@ -66,6 +66,10 @@ browser: deps $(CHROMIUM)
 
 bench: deps
 	$(PY) -m bench
+
+# Every fault scenario on the real stack, then their figures into docs/reliability.md.
+reliability: deps
+	$(PY) -m bench.reliability
 
 clean:
 	rm -rf $(VENV) .tools devhost/node_modules .devhost .pytest_cache .mypy_cache .ruff_cache

@@ -10,7 +10,9 @@ from azure.cosmos.aio import ContainerProxy
 from pydantic import TypeAdapter
 
 from adapters.cosmos import storage_errors
+from domain.errors import ConcurrencyConflict, NotFound
 from domain.lesson import Lesson, Timestamp
+from domain.ports import LessonChanges
 from domain.roadmap import Roadmap
 from domain.views import LessonSummary
 
@@ -37,6 +39,16 @@ _STUCK_QUERY = (
 )
 # What a progress report changes: everything else of the lesson stays as stored.
 _PROGRESS_FIELDS = ("progress", "lease", "updatedAt")
+# A roadmap edit changes a lesson's skeleton only while no writer holds or awaits it.
+_NOT_IN_FLIGHT = (
+    "FROM c WHERE c.generationStatus != 'queued' AND c.generationStatus != 'generating'"
+)
+_SKELETON_FIELDS = {
+    "title": "title",
+    "description": "description",
+    "order": "order",
+    "module_title": "moduleTitle",
+}
 _TIMESTAMP: TypeAdapter[Timestamp] = TypeAdapter(Timestamp)
 
 
@@ -106,6 +118,36 @@ class CosmosLessonRepository:
             )
         lesson.version = item["_etag"]
 
+    async def revise(self, user_id: str, lesson_id: str, changes: LessonChanges) -> bool:
+        """Patch the fields ``changes`` gives, on the condition that the lesson is not in flight
+        (a filter predicate, checked by Cosmos DB in the same write); False when it is."""
+        operations = [
+            {"op": "set", "path": f"/{path}", "value": getattr(changes, name)}
+            for name, path in _SKELETON_FIELDS.items()
+            if getattr(changes, name) is not None
+        ]
+        if not operations:
+            return True
+        try:
+            with storage_errors("lesson", lesson_id):
+                await self._container.patch_item(
+                    lesson_id,
+                    partition_key=user_id,
+                    patch_operations=operations,
+                    filter_predicate=_NOT_IN_FLIGHT,
+                )
+        except ConcurrencyConflict:  # 412: the predicate failed, a writer has it
+            return False
+        return True
+
+    async def delete(self, user_id: str, lesson_id: str) -> None:
+        """Delete the lesson document; one already gone is fine."""
+        try:
+            with storage_errors("lesson", lesson_id):
+                await self._container.delete_item(lesson_id, partition_key=user_id)
+        except NotFound:
+            pass
+
     async def list_for_roadmap(self, user_id: str, roadmap_id: str) -> list[LessonSummary]:
         """Summaries of a roadmap's lessons: one single-partition query."""
         with storage_errors("roadmap", roadmap_id):
@@ -168,9 +210,22 @@ class CosmosRoadmapRepository:
         self._container = container
 
     async def add(self, roadmap: Roadmap) -> None:
-        """Create the roadmap document."""
+        """Create the roadmap document; record its etag."""
         with storage_errors("roadmap", roadmap.id):
-            await self._container.create_item(roadmap.model_dump(mode="json"))
+            item = await self._container.create_item(roadmap.model_dump(mode="json"))
+        roadmap.version = item["_etag"]
+
+    async def replace(self, roadmap: Roadmap) -> None:
+        """Replace the roadmap if it is unchanged since ``roadmap.version`` (its etag); record
+        the new etag. A replace, never an upsert: a deleted roadmap is not created again."""
+        with storage_errors("roadmap", roadmap.id):
+            item = await self._container.replace_item(
+                roadmap.id,
+                roadmap.model_dump(mode="json"),
+                etag=roadmap.version,
+                match_condition=MatchConditions.IfNotModified,
+            )
+        roadmap.version = item["_etag"]
 
     async def for_user(
         self, user_id: str, *, offset: int = 0, limit: int | None = None
@@ -186,13 +241,19 @@ class CosmosRoadmapRepository:
             ]
         with storage_errors("roadmaps", user_id):
             items = self._container.query_items(query, parameters=parameters, partition_key=user_id)
-            return [Roadmap.model_validate(item) async for item in items]
+            return [_roadmap(item) async for item in items]
 
     async def get(self, user_id: str, roadmap_id: str) -> Roadmap:
         """Point-read one roadmap; ``NotFound`` when absent or in another user's partition."""
         with storage_errors("roadmap", roadmap_id):
             item = await self._container.read_item(roadmap_id, partition_key=user_id)
-        return Roadmap.model_validate(item)
+        return _roadmap(item)
+
+
+def _roadmap(item: dict[str, Any]) -> Roadmap:
+    roadmap = Roadmap.model_validate(item)
+    roadmap.version = item["_etag"]
+    return roadmap
 
 
 def _lesson(item: dict[str, Any]) -> Lesson:

@@ -3,11 +3,13 @@
 Six fields, ``{second} {minute} {hour} {day} {month} {day-of-week}``; each takes ``*``, numbers,
 ranges ``a-b``, steps ``*/n`` or ``a-b/n``, lists ``a,b``, and month or weekday names (``Jan``,
 ``Mon``). Times are UTC, as in Azure unless ``WEBSITE_TIME_ZONE`` is set. Used to validate
-``SWEEP_SCHEDULE`` at start-up and by the local host to fire timers.
+``SWEEP_SCHEDULE`` at start-up (and that it sweeps more often than a lease lasts) and by the
+local host to fire timers.
 https://learn.microsoft.com/azure/azure-functions/functions-bindings-timer#ncrontab-expressions
 """
 
-from datetime import datetime, timedelta
+import itertools
+from datetime import date, datetime, timedelta
 
 _MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 _DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
@@ -20,6 +22,12 @@ _FIELDS = [
     (1, 12, _MONTHS, 1),
     (0, 6, _DAYS, 0),
 ]
+# The Gregorian calendar, weekdays included, repeats every 400 years (146,097 days = 20,871 weeks).
+_CYCLE_DAYS = 146_097
+_CYCLE_START = date(2000, 1, 1).toordinal()
+_ALL_DAYS = frozenset(range(1, 32))
+_ALL_MONTHS = frozenset(range(1, 13))
+_ALL_WEEK = frozenset(range(7))
 
 
 def _value(text: str, names: list[str], offset: int) -> int:
@@ -78,3 +86,32 @@ class CronSchedule:
             else:
                 return t
         raise ValueError("the schedule never fires")
+
+    def longest_gap(self) -> float:
+        """The longest time, in seconds, between two consecutive runs, over the calendar's
+        whole 400-year cycle (it is exact: no run is sampled)."""
+        # Every firing day fires at the same times of day; what varies is which days fire.
+        times = sorted(
+            h * 3600 + m * 60 + s for h in self.hours for m in self.minutes for s in self.seconds
+        )
+        within = max((b - a for a, b in itertools.pairwise(times)), default=0)
+        return float(max(within, self._most_days_apart() * 86_400 - times[-1] + times[0]))
+
+    def _most_days_apart(self) -> int:
+        """The most days between two consecutive firing days (1: it fires every day)."""
+        if self.days >= _ALL_DAYS and self.months >= _ALL_MONTHS and self.weekdays >= _ALL_WEEK:
+            return 1
+        days = self._firing_days()
+        if not days:
+            raise ValueError("the schedule never fires")
+        return max(b - a for a, b in zip(days, [*days[1:], days[0] + _CYCLE_DAYS], strict=True))
+
+    def _firing_days(self) -> list[int]:
+        """Ordinals of the days that fire, over one Gregorian cycle (weekdays included)."""
+        found = []
+        for ordinal in range(_CYCLE_START, _CYCLE_START + _CYCLE_DAYS):
+            day = date.fromordinal(ordinal)
+            weekday = day.isoweekday() % 7  # NCRONTAB: Sunday is 0
+            if day.month in self.months and day.day in self.days and weekday in self.weekdays:
+                found.append(ordinal)
+        return found

@@ -20,6 +20,7 @@ import io
 import json
 import logging
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from azure.core.exceptions import AzureError
 
@@ -150,6 +151,22 @@ class WebPubSubNotifier:
     async def close(self) -> None:
         """Close the client's connections."""
         await self._client.close()
+
+
+def socket_origin(settings: Settings) -> str | None:
+    """The origin pages open their WebSocket to (``wss://…`` for an ``https://`` endpoint), for
+    the page's Content-Security-Policy; ``None`` when Web PubSub is not configured."""
+    endpoint = settings.webpubsub_endpoint
+    if settings.webpubsub_connection_string is not None:
+        secret = settings.webpubsub_connection_string.get_secret_value()
+        parts = dict(p.split("=", 1) for p in secret.split(";") if "=" in p)
+        endpoint = next((v for k, v in parts.items() if k.lower() == "endpoint"), endpoint)
+    if not endpoint:
+        return None
+    url = urlsplit(endpoint)
+    if url.scheme not in ("http", "https") or not url.netloc:
+        return None
+    return f"{'wss' if url.scheme == 'https' else 'ws'}://{url.netloc}"
 
 
 def keyless(settings: Settings) -> bool:

@@ -55,6 +55,14 @@ class CosmosProgressRepository:
         with storage_errors("progress", progress.lesson_id):
             await self._container.upsert_item(document)
 
+    async def delete(self, user_id: str, lesson_id: str) -> None:
+        """Delete the progress on one lesson; none at all is fine."""
+        try:
+            with storage_errors("progress", lesson_id):
+                await self._container.delete_item(lesson_id, partition_key=user_id)
+        except NotFound:
+            pass
+
 
 def _progress(item: dict[str, object]) -> LearnerProgress:
     return LearnerProgress.model_validate(item)

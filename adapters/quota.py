@@ -13,8 +13,10 @@ from azure.cosmos import exceptions as cosmos_errors
 from azure.cosmos.aio import ContainerProxy
 
 from adapters.cosmos import storage_errors
+from domain.allowances import allowance_state, window_start
 from domain.base import utcnow
 from domain.errors import ConcurrencyConflict, NotFound, QuotaExceeded
+from domain.ports import AllowanceState
 
 
 class CosmosQuota:
@@ -35,8 +37,9 @@ class CosmosQuota:
     async def take(self, user_id: str, kind: str, count: int = 1) -> None:
         """Spend ``count``; ``QuotaExceeded`` (and nothing spent) when too few are left."""
         limit, window = self._limits[kind]
-        now = self._clock().timestamp()
-        start = int(now // window) * window
+        moment = self._clock()
+        now = moment.timestamp()
+        start = window_start(moment, window)
         retry_after = start + window - now
         if count > limit:
             raise QuotaExceeded(kind, limit, retry_after)
@@ -62,8 +65,7 @@ class CosmosQuota:
     async def refund(self, user_id: str, kind: str, count: int = 1) -> None:
         """Give back ``count`` in the current window (never below zero)."""
         _, window = self._limits[kind]
-        start = int(self._clock().timestamp() // window) * window
-        item_id = f"{kind}:{start}"
+        item_id = f"{kind}:{window_start(self._clock(), window)}"
         try:
             with storage_errors("quota", item_id):
                 await self._container.patch_item(
@@ -74,6 +76,24 @@ class CosmosQuota:
                 )
         except (NotFound, ConcurrencyConflict):
             pass  # nothing (or not that much) to give back in this window
+
+    async def standing(self, user_id: str, kind: str) -> AllowanceState:
+        """What is left of ``kind`` in the current window, read from its counter; spends nothing.
+
+        One point read of the very counter ``take`` and ``refund`` patch, so it is exact for the
+        window it reads; a missing counter (nothing spent yet, or the window's first request
+        still opening it) leaves the whole limit. ``StorageUnavailable`` if Cosmos cannot answer.
+        """
+        limit, window = self._limits[kind]
+        now = self._clock()
+        item_id = f"{kind}:{window_start(now, window)}"
+        try:
+            with storage_errors("quota", item_id):
+                item = await self._container.read_item(item_id, partition_key=user_id)
+            spent = int(item.get("count", 0))
+        except NotFound:
+            spent = 0
+        return allowance_state(kind, limit, window, spent, now)
 
     async def _open_window(
         self, user_id: str, item_id: str, kind: str, count: int, window: int

@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as PydanticSettingsError
 
 from adapters import settings_rules as rules
+from adapters.host_json import HostLimits
 from adapters.ncrontab import CronSchedule
 
 Seconds = Annotated[float, Field(gt=0, le=300)]
@@ -180,6 +181,14 @@ class Settings(BaseSettings):
         description="Web PubSub connection string with an access key (local development only).",
     )
     log_level: str = "INFO"
+    # Not a setting of its own: host.json as the Functions host reads it (with its
+    # AzureFunctionsJobHost__* overrides), so the timings above can be checked against it.
+    host: HostLimits = Field(
+        default_factory=HostLimits.load,
+        validation_alias="AzureFunctionsJobHost",
+        exclude=True,
+        description="functionTimeout and queue delivery, from host.json and its overrides.",
+    )
 
     @field_validator("*", mode="before")
     @classmethod
@@ -266,6 +275,7 @@ class Settings(BaseSettings):
             *rules.storage_problems(self),
             *rules.auth_problems(self),
             *rules.provider_problems(self),
+            *rules.timing_problems(self),
         ]
         if problems:
             raise ValueError("; ".join(problems))
@@ -299,14 +309,17 @@ class Settings(BaseSettings):
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Settings from ``environ`` (default: the process environment), or one ``SettingsError``."""
     try:
-        if environ is None:
-            return Settings()  # values come from the environment
+        if environ is None:  # values come from the environment, as host.json's overrides do
+            host: dict[str, Any] = {"AzureFunctionsJobHost": HostLimits.load()}
+            return Settings(**host)
         return settings_from(environ)
     except ValidationError as error:
         problems = "; ".join(_describe(item) for item in error.errors(include_input=False))
         raise SettingsError(f"invalid or missing settings: {problems}") from None
     except PydanticSettingsError as error:  # a value its source could not decode
         raise SettingsError(f"invalid settings: {error}") from None
+    except ValueError as error:  # host.json, or an AzureFunctionsJobHost__ override of it
+        raise SettingsError(f"invalid host settings: {error}") from None
 
 
 def _describe(item: Any) -> str:
@@ -336,13 +349,15 @@ class _Given(Settings):
 
 
 def settings_from(values: Mapping[str, str]) -> Settings:
-    """Settings from exactly these variables, ignoring the environment (tools and tests)."""
+    """Settings from exactly these variables, ignoring the environment (tools and tests);
+    host.json is read with the ``AzureFunctionsJobHost__*`` overrides among them."""
     aliases = {
         str(field.validation_alias).lower(): str(field.validation_alias)
         for field in Settings.model_fields.values()
         if field.validation_alias
     }
     given: dict[str, Any] = {aliases.get(k.lower(), k.lower()): v for k, v in values.items()}
+    given.setdefault("AzureFunctionsJobHost", HostLimits.load(environ=values))
     return _Given(**given)
 
 

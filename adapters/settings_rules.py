@@ -1,10 +1,13 @@
-"""Rules between settings: which storage form, which tokens, which providers.
+"""Rules between settings: which storage form, which tokens, which providers, which timings.
 
 Each rule returns its problems as sentences that name the settings involved, never their values,
 so ``Settings`` can refuse every problem at once when the app is imported.
 """
 
 from typing import TYPE_CHECKING
+
+from adapters.ncrontab import CronSchedule
+from domain.lesson_writer import SAVE_MARGIN_SECONDS
 
 if TYPE_CHECKING:
     from adapters.settings import Settings
@@ -13,6 +16,9 @@ LLM_PROVIDERS = ("groq", "gemini", "qwen", "offline")
 NETWORK_PROVIDERS = tuple(name for name in LLM_PROVIDERS if name != "offline")
 # What App Service leaves in a setting whose Key Vault reference it could not resolve.
 KEY_VAULT_REFERENCE = "@Microsoft.KeyVault("
+# Seconds an HTTP-triggered call may take before the platform's load balancer gives up on it.
+HTTP_LIMIT_SECONDS = 230.0
+FUNCTION_TIMEOUT = "functionTimeout (host.json, or AzureFunctionsJobHost__functionTimeout)"
 
 
 def names_from(value: str, known: tuple[str, ...], *, allow_none: bool) -> str:
@@ -104,3 +110,34 @@ def provider_problems(settings: "Settings") -> list[str]:
             f"set one of {keys}"
         ]
     return []
+
+
+def timing_problems(settings: "Settings") -> list[str]:
+    """The timings must fit the host's limits and each other (``settings.host`` is host.json)."""
+    host = settings.host
+    limit = host.function_timeout  # None: unbounded
+    problems = []
+    writing = settings.llm_lesson_budget_seconds + settings.research_budget_seconds
+    if limit is not None and writing + SAVE_MARGIN_SECONDS > limit:
+        problems.append(
+            "LLM_LESSON_BUDGET_SECONDS plus RESEARCH_BUDGET_SECONDS, with the time kept to save "
+            f"the lesson, must fit inside {FUNCTION_TIMEOUT}"
+        )
+    if settings.http_deadline_seconds >= HTTP_LIMIT_SECONDS:
+        problems.append(
+            "HTTP_DEADLINE_SECONDS must stay under the 230-second limit of an HTTP-triggered call"
+        )
+    elif limit is not None and settings.http_deadline_seconds >= limit:
+        problems.append(f"HTTP_DEADLINE_SECONDS must stay under {FUNCTION_TIMEOUT}")
+    if settings.stuck_queued_seconds <= host.queues.longest_pickup:
+        problems.append(
+            "STUCK_QUEUED_SECONDS must exceed the host's worst-case pickup of a queued lesson: "
+            "maxDequeueCount deliveries, each after visibilityTimeout and maxPollingInterval "
+            "(host.json extensions.queues, or AzureFunctionsJobHost__extensions__queues__*)"
+        )
+    if CronSchedule(settings.sweep_schedule).longest_gap() >= settings.generation_lease_seconds:
+        problems.append(
+            "SWEEP_SCHEDULE must run more often than GENERATION_LEASE_SECONDS: its longest gap "
+            "between two runs must be shorter than the lease"
+        )
+    return problems

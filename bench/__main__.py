@@ -16,7 +16,7 @@ from pathlib import Path
 from adapters.cosmos import LESSONS, create_cosmos_client, ensure_schema
 from adapters.cosmos_repository import CosmosLessonRepository
 from adapters.settings import Settings, settings_from
-from bench import chain, lesson_cache, report, research, stack, system
+from bench import chain, lesson_cache, live, report, research, stack, system
 from bench.rows import row
 from devhost.emulators import Emulators, Ports
 from domain.lesson import Lesson
@@ -142,6 +142,7 @@ def main() -> None:
         stack.running(Path(logs), system.MODEL_SECONDS) as running,
     ):
         results = system.run(running)
+        results["live"] = live.run(running)
     print(f"{'task':32} {'ours':30} {'ms':>9}   {'instead of':30} {'ms':>9}   speed-up")
     for r in rows:
         ours = f"{r['ours']:30} {r['ours_ms']:>9}"
@@ -149,8 +150,9 @@ def main() -> None:
         print(f"{r['task']:32} {ours}   {other}   ×{r['speedup']}")
     RESULTS.mkdir(exist_ok=True)
     made = report.plots(results, results["accept_raw"], RESULTS)
-    page = report.write_docs(results, made)
+    page = report.write_docs(results, made, results["live"])
     print(report.table(results))
+    print(report.live_table(results["live"]))
     results["seconds"] = round(time.perf_counter() - started, 1)
     document = {"micro": rows, "system": results}
     (RESULTS / "latest.json").write_text(json.dumps(document, indent=2) + "\n")

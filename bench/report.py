@@ -4,6 +4,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from bench.system import percentiles
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 MARKER = "<!-- figures: written by `make bench` (bench/report.py) -->"
@@ -157,7 +159,50 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_docs(results: dict[str, Any], made: list[Path]) -> Path:
+def live_table(live: dict[str, Any]) -> str:
+    """Live lessons (``bench/live.py``): time to the first section, and writes per lesson."""
+    first_byte = live["first_byte_seconds"] * 1000
+    after_byte = percentiles([s["after_first_byte_ms"] for s in live["samples"]])
+    after_click = percentiles([s["after_click_ms"] for s in live["samples"]])
+    delay = percentiles([s["delay_ms"] for s in live["samples"]])
+    writes = live["writes_per_lesson"]
+    rows = [
+        ("Figure", "This run", "Target", "Baseline (same run)"),
+        (
+            "First section after the provider's first byte, p50 / p95",
+            f"{_ms(after_byte['p50'])} / {_ms(after_byte['p95'])}",
+            "≤ 500 ms",
+            "the whole lesson: "
+            f"{_ms(live['stream_seconds'] * 1000)} of streaming before anything was shown",
+        ),
+        (
+            "… of which the model writing the first section / this system's delay, p50",
+            f"{_ms(live['first_section_written_ms'])} / {_ms(delay['p50'])} "
+            f"(p95 {_ms(delay['p95'])})",
+            "(reported)",
+            "",
+        ),
+        (
+            "First section after the click, p50 / p95",
+            f"{_ms(after_click['p50'])} / {_ms(after_click['p95'])}",
+            f"≤ 2 s + time to first token ({_ms(first_byte)}) = {_ms(2000 + first_byte)}",
+            "",
+        ),
+        (
+            "Cosmos DB writes per lesson (lesson documents)",
+            f"{writes['live']:g} with sections shown live",
+            "unchanged",
+            f"{writes['polling']:g} without a push channel",
+        ),
+    ]
+    lines = ["| " + " | ".join(row) + " |" for row in rows]
+    lines.insert(1, "|---|---|---|---|")
+    return "\n".join(lines)
+
+
+def write_docs(
+    results: dict[str, Any], made: list[Path], live: dict[str, Any] | None = None
+) -> Path:
     """Replace the figures section of docs/performance.md (after MARKER) and copy the plots."""
     target = DOCS / "performance"
     target.mkdir(parents=True, exist_ok=True)
@@ -171,5 +216,12 @@ def write_docs(results: dict[str, Any], made: list[Path]) -> Path:
         "![Accept latency](performance/latency.png)\n\n"
         "![Burst throughput against workers](performance/throughput.png)\n"
     )
+    if live is not None:
+        figures += (
+            f"\n### Live lessons\n\nA lesson streamed over {live['stream_seconds']:g} s after a "
+            f"{live['first_byte_seconds']:g} s wait for the first token, {len(live['samples'])} "
+            f"samples, one host writing and publishing to the local Web PubSub service.\n\n"
+            f"{live_table(live)}\n"
+        )
     page.write_text(head + figures)
     return page

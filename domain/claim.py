@@ -154,18 +154,20 @@ class Claim:
         """Store the lesson in hand (completed or failed), retrying storage blips until
         ``until`` (on the ``monotonic`` clock); no heartbeat writes after it.
 
-        A save whose answer was lost may have been stored: a conflict after such a retry is
-        checked against the stored copy and counts as done when that copy is this very write.
+        A save whose answer was lost may have been stored (and retried, by us or by the client
+        library): a conflict is checked against the stored copy and counts as done when that
+        copy is this very write.
         """
         async with self._lock:
             self._finished = True
-            lesson, pause, retried = self.lesson, SAVE_PAUSE[0], False
+            lesson, pause = self.lesson, SAVE_PAUSE[0]
             while True:
                 try:
                     await self._lessons.save(lesson)
                     return
                 except ConcurrencyConflict:
-                    if retried and await self._stored_already(lesson):
+                    # The client library may have retried a write whose answer it lost, too.
+                    if await self._stored_already(lesson):
                         return
                     raise
                 except StorageUnavailable as error:
@@ -176,7 +178,7 @@ class Claim:
                         "lesson %s: save failed (%s); again in %.1f s", lesson.id, error, wait
                     )
                     await self._sleep(wait)
-                    pause, retried = min(pause * 2, SAVE_PAUSE[1]), True
+                    pause = min(pause * 2, SAVE_PAUSE[1])
 
     async def _stored_already(self, lesson: Lesson) -> bool:
         stored = await self._lessons.get(lesson.user_id, lesson.id)

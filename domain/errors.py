@@ -6,8 +6,11 @@
     │   ├── Unauthenticated              401    no valid bearer token
     │   ├── NotFound                     404    no such resource for this user
     │   ├── IllegalTransition            409    the state machine refuses a status change
+    │   ├── EditRefused                  409    a roadmap edit the roadmap cannot take now
+    │   ├── PreconditionFailed           412    If-Match names a version that is not current
     │   ├── RequestTooLarge              413    the body is over the limit
     │   ├── InvalidRequest               422    fields are invalid; ``errors`` names each
+    │   ├── PreconditionRequired         428    an edit came without If-Match
     │   ├── ContentRejected              502    generated content failed validation
     │   │   └── NoValidAnswer            502    every provider answered, none validly
     │   └── ProviderRejected             502    a provider refused the request (4xx)
@@ -95,6 +98,20 @@ class IllegalTransition(FinalError):
         self.target = target
 
 
+class EditRefused(FinalError):
+    """A roadmap edit that the roadmap cannot take as it is (full, or it would leave it empty,
+    or it names a lesson being written). The message is safe to show the caller."""
+
+
+class PreconditionFailed(FinalError):
+    """An edit named a version of the roadmap (``If-Match``) that is no longer the current one,
+    or lost the race to another edit: read the roadmap again and decide anew."""
+
+
+class PreconditionRequired(FinalError):
+    """An edit did not say which version of the roadmap it was made against (``If-Match``)."""
+
+
 class ContentRejected(FinalError):
     """A provider's output is not a valid lesson (after any repair)."""
 
@@ -163,8 +180,11 @@ HTTP_STATUS: dict[type[SkillSyncError], int] = {
     Unauthenticated: 401,
     NotFound: 404,
     IllegalTransition: 409,
+    EditRefused: 409,
+    PreconditionFailed: 412,
     RequestTooLarge: 413,
     InvalidRequest: 422,
+    PreconditionRequired: 428,
     QuotaExceeded: 429,
     ContentRejected: 502,
     ProviderRejected: 502,

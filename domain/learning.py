@@ -7,7 +7,7 @@ from domain.base import utcnow
 from domain.errors import NotFound, QuotaExceeded, SkillSyncError
 from domain.lesson import GenerationStatus, Lesson
 from domain.lesson_requests import LessonRequests, wants_queue
-from domain.ports import LessonRepository, ProgressRepository
+from domain.ports import LessonRepository, ProgressRepository, RoadmapRepository
 from domain.progress import LearnerProgress, ProgressUpdate
 from domain.views import LessonSummary, LessonView, ModuleLessons, ProgressView
 
@@ -24,9 +24,13 @@ class LearnerService:
         generation: LessonRequests,
         *,
         prefetch_on_view: bool,
+        roadmaps: RoadmapRepository | None = None,
     ) -> None:
-        """``prefetch_on_view``: opening a lesson queues the next one of its module."""
+        """``prefetch_on_view``: opening a lesson queues the next one of its module. With
+        ``roadmaps``, a module's lessons come in the order its roadmap keeps (the record of
+        order, which edits change), else in their own ``order``."""
         self._lessons = lessons
+        self._roadmaps = roadmaps
         self._progress = progress
         self._generation = generation
         self._prefetch = prefetch_on_view
@@ -73,7 +77,8 @@ class LearnerService:
             return None
         try:
             siblings = await self._module_lessons(lesson.user_id, lesson.module_id)
-            following = [s for s in siblings if s.order > lesson.order]
+            ids = [sibling.id for sibling in siblings]
+            following = siblings[ids.index(lesson.id) + 1 :] if lesson.id in ids else []
             if not following or not wants_queue(following[0]):
                 return None
             queued = await self._generation.request(lesson.user_id, following[0].id)
@@ -88,9 +93,24 @@ class LearnerService:
         lessons = sorted(
             await self._lessons.list_for_module(user_id, module_id), key=lambda lesson: lesson.order
         )
+        if lessons and self._roadmaps is not None:
+            lessons = await self._in_roadmap_order(user_id, module_id, lessons)
         if not lessons:
             raise NotFound("module", module_id)
         return lessons
+
+    async def _in_roadmap_order(
+        self, user_id: str, module_id: str, lessons: list[Lesson]
+    ) -> list[Lesson]:
+        """The lessons the roadmap names for the module, numbered by their place in it."""
+        assert self._roadmaps is not None
+        roadmap = await self._roadmaps.get(user_id, lessons[0].roadmap_id)
+        named = next((m.lesson_ids for m in roadmap.modules if m.id == module_id), [])
+        by_id = {lesson.id: lesson for lesson in lessons}
+        ordered = [by_id[i] for i in named if i in by_id]
+        for place, lesson in enumerate(ordered, start=1):
+            lesson.order = place
+        return ordered
 
     async def _marks(self, user_id: str, roadmap_id: str) -> list[LearnerProgress]:
         return await self._progress.for_roadmap(user_id, roadmap_id)

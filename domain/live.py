@@ -1,14 +1,14 @@
 """A lesson read while it is written: its sections, each shown once complete and cleaned.
 
-    provider ──pieces──▶ LiveLesson.text ──(growing JSON, parsed partially)──▶ section i complete?
+    provider ──pieces──▶ LiveLesson.text ──(a section's object closed? parse partially)──▶ section i
                                                      │ validated and cleaned as stored content
                                                      ▼
                                outbox (ordered, never blocks the stream) ──▶ notifier.live(...)
 
 Events of one delivery carry a ``sequence`` (1, 2, 3, …), so a page that missed one sees the gap;
 a page that (re)connects reads the sections so far from the lesson's last progress write, whose
-``sequence`` says where the events take over. A section is shown only once the next one has begun
-(or the list has closed), so it is whole; it is validated with the cleaners the stored lesson goes
+``sequence`` says where the events take over. A section is shown as soon as its object closes in
+the text (so it is whole); it is validated with the cleaners the stored lesson goes
 through, so nothing is shown that the stored lesson would not contain. When an attempt's answer
 is discarded (it failed mid-way, or the finished answer did not validate and a repair or another
 provider takes over), a ``reset`` event tells the page to drop what it showed.
@@ -64,6 +64,7 @@ class LiveLesson:
         self._delivery = delivery
         self._cleaners = tuple(cleaners)
         self._pieces: list[str] = []
+        self._closed = _ClosedSections()
         self._stalled = False  # a section failed validation: show nothing more of this answer
         self._outbox: asyncio.Queue[LiveEvent | None] = asyncio.Queue()
         self._sender: asyncio.Task[None] | None = None
@@ -71,9 +72,10 @@ class LiveLesson:
     async def text(self, piece: str) -> None:
         """Take the next piece; publish each section it completes."""
         self._pieces.append(piece)
-        if self._stalled or ("}" not in piece and "]" not in piece):
-            return  # a section can complete only where an object or a list closes
-        for raw in _complete_sections("".join(self._pieces))[len(self.sections) :]:
+        self._closed.feed(piece)
+        if self._stalled or self._closed.count <= len(self.sections):
+            return
+        for raw in _sections("".join(self._pieces))[len(self.sections) : self._closed.count]:
             section = self._cleaned(raw)
             if section is None:
                 self._stalled = True
@@ -84,6 +86,7 @@ class LiveLesson:
     async def discard(self) -> None:
         """Forget the current answer; tell the page to drop what it showed of it, if anything."""
         self._pieces.clear()
+        self._closed = _ClosedSections()
         self._stalled = False
         if self.sections:
             self.sections = []
@@ -124,19 +127,58 @@ class LiveLesson:
         return section
 
 
-def _complete_sections(text: str) -> list[Any]:
-    """The sections of a growing lesson JSON that are certainly whole.
-
-    Every section but the last one begun is whole; the last is whole once the list has closed,
-    which shows as another key after ``sections`` (keys keep the order they were written in).
-    """
+def _sections(text: str) -> list[Any]:
+    """The sections of a growing lesson JSON, the last one possibly cut short."""
     try:
         parsed = from_json(text, allow_partial=True)
     except ValueError:
         return []
-    if not isinstance(parsed, dict) or not isinstance(parsed.get("sections"), list):
-        return []
-    sections: list[Any] = parsed["sections"]
-    keys = list(parsed)
-    closed = keys.index("sections") < len(keys) - 1
-    return sections if closed else sections[:-1]
+    sections = parsed.get("sections") if isinstance(parsed, dict) else None
+    return sections if isinstance(sections, list) else []
+
+
+class _ClosedSections:
+    """Counts the elements of the answer's top-level ``sections`` list that have closed, reading
+    the JSON text a piece at a time (strings and escapes understood, nothing else parsed).
+
+    The key of a list is the last string read at the top level before the list opens.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._depth = 0
+        self._in_string = False
+        self._escaped = False
+        self._string: list[str] = []
+        self._last_key = ""
+        self._in_sections = False
+
+    def feed(self, piece: str) -> None:
+        """Read ``piece``, the text that follows what was read so far."""
+        for char in piece:
+            if self._in_string:
+                self._string_char(char)
+            elif char == '"':
+                self._in_string, self._string = True, []
+            elif char in "{[":
+                self._depth += 1
+                if char == "[" and self._depth == 2 and self._last_key == "sections":
+                    self._in_sections = True
+            elif char in "}]":
+                if self._in_sections and char == "}" and self._depth == 3:
+                    self.count += 1
+                elif self._in_sections and char == "]" and self._depth == 2:
+                    self._in_sections = False
+                self._depth -= 1
+
+    def _string_char(self, char: str) -> None:
+        if self._escaped:
+            self._escaped = False
+        elif char == "\\":
+            self._escaped = True
+        elif char == '"':
+            self._in_string = False
+            if self._depth == 1:
+                self._last_key = "".join(self._string)
+        elif self._depth == 1 and len(self._string) <= len("sections"):
+            self._string.append(char)  # only a key as short as "sections" can be that key

@@ -60,6 +60,23 @@ class LessonRepository(Protocol):
         """
         ...
 
+    async def revise(self, user_id: str, lesson_id: str, changes: "LessonChanges") -> bool:
+        """Set the skeleton fields ``changes`` gives (a partial update), unless the lesson is
+        queued or being written: then nothing is written and the answer is ``False``.
+
+        A lesson in flight belongs to its writer until it is done (a write under it would cost
+        the writer its claim). ``NotFound`` when the lesson is gone.
+        """
+        ...
+
+    async def delete(self, user_id: str, lesson_id: str) -> None:
+        """Delete a lesson for good; nothing happens when it is already gone.
+
+        A writer working on it then finds it gone: ``save`` and ``report_progress`` raise
+        ``NotFound`` and never create it again.
+        """
+        ...
+
     async def list_for_roadmap(self, user_id: str, roadmap_id: str) -> list[LessonSummary]:
         """The summaries of a roadmap's lessons, in no particular order."""
         ...
@@ -118,6 +135,10 @@ class ProgressRepository(Protocol):
         """
         ...
 
+    async def delete(self, user_id: str, lesson_id: str) -> None:
+        """Forget the learner's progress on one lesson; nothing happens when there is none."""
+        ...
+
 
 class Allowance(StrEnum):
     """The kinds of allowance a learner spends (see ``Quota``)."""
@@ -126,8 +147,35 @@ class Allowance(StrEnum):
     ROADMAPS = "roadmaps"  # roadmaps planned, per day
 
 
+class AllowanceState(DocumentModel):
+    """Where a learner stands in one allowance at the moment it was read (``Quota.standing``).
+
+    Allowances are counted in fixed windows of ``window_seconds`` (whole multiples of it since
+    the Unix epoch); what was spent comes back all at once at ``resets_at``, the window's end,
+    which was ``resets_in_seconds`` away when read (a delta needs no agreement between clocks).
+    """
+
+    kind: str = Field(description="The allowance: lessons or roadmaps", examples=["lessons"])
+    limit: int = Field(ge=0, description="How many each window allows")
+    remaining: int = Field(ge=0, description="How many are left in the current window")
+    window_seconds: int = Field(gt=0, description="The window's length: 3600 is an hour")
+    resets_at: datetime = Field(description="When the current window ends and all come back")
+    resets_in_seconds: int = Field(
+        ge=0, description="Seconds from this answer until resetsAt, rounded up"
+    )
+
+
 class Quota(Protocol):
     """Per-user allowances, shared by every instance (kept in storage, not in memory)."""
+
+    async def standing(self, user_id: str, kind: Allowance) -> AllowanceState:
+        """What is left of ``kind`` for ``user_id`` in the current window; spends nothing.
+
+        Exact under the counting ``take`` and ``refund`` do (the same window, the same count);
+        a window nothing was spent in yet has all of it left. ``StorageUnavailable`` when the
+        count cannot be read.
+        """
+        ...
 
     async def take(self, user_id: str, kind: Allowance, count: int = 1) -> None:
         """Spend ``count``; ``QuotaExceeded`` (and nothing spent) when too few are left."""
@@ -160,7 +208,16 @@ class RoadmapRepository(Protocol):
         ...
 
     async def get(self, user_id: str, roadmap_id: str) -> Roadmap:
-        """Point-read one roadmap; raise ``NotFound`` when absent or another user's."""
+        """Point-read one roadmap, with its ``version``; ``NotFound`` when absent or another
+        user's."""
+        ...
+
+    async def replace(self, roadmap: Roadmap) -> None:
+        """Store an edited roadmap only if it is still at ``roadmap.version``; set the new one.
+
+        Raises ``ConcurrencyConflict`` when another edit was stored since it was read, and
+        ``NotFound`` when it is gone.
+        """
         ...
 
 
@@ -198,11 +255,35 @@ class RoadmapBrief:
     weekly_hours: int | None
 
 
+@dataclass(frozen=True)
+class ModuleBrief(RoadmapBrief):
+    """What a provider needs to plan one more module of a roadmap (``TaskKind.MODULE``) or,
+    with ``module_title``, one more lesson of that module (``TaskKind.LESSON_PLAN``)."""
+
+    # What the learner asked for ("a module on window functions"): data, not orders.
+    request: str
+    # Titles of the modules (or of the module's lessons) the roadmap already has.
+    covered: tuple[str, ...] = ()
+    module_title: str | None = None
+
+
+@dataclass(frozen=True)
+class LessonChanges:
+    """Skeleton fields of a lesson that an edit of its roadmap changes; ``None``: unchanged."""
+
+    title: str | None = None
+    description: str | None = None
+    order: int | None = None
+    module_title: str | None = None
+
+
 class TaskKind(StrEnum):
     """What a provider is asked to write."""
 
     LESSON = "lesson"
     OUTLINE = "outline"
+    MODULE = "module"  # one more module for a roadmap (a ``ModulePlan``)
+    LESSON_PLAN = "lesson_plan"  # one more lesson skeleton for a module (a ``LessonPlan``)
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,8 @@ class Roadmap(DocumentModel):
     planned_by: str
     created_at: datetime = Field(default_factory=utcnow)
     modules: list[Module]
+    # The storage version (Cosmos etag) this copy was read at; edits are conditional on it.
+    version: str | None = Field(default=None, exclude=True)
 
 
 def build_roadmap(

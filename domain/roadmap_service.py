@@ -17,6 +17,7 @@ from domain.ports import (
 )
 from domain.progress import LearnerProgress
 from domain.roadmap import CreateRoadmapRequest, RoadmapOutline, build_roadmap
+from domain.roadmap_edits import roadmap_etag
 from domain.telemetry import NoTelemetry, Telemetry
 from domain.views import LessonSummary, RoadmapList, RoadmapView, roadmap_list
 
@@ -54,7 +55,7 @@ class RoadmapService:
         """
         if self._quota is not None:
             await take(self._quota, self._telemetry, user_id, Allowance.ROADMAPS)
-        planning = _Planning()
+        planning = Planning()
         try:
             return await self._create(user_id, request, planning)
         except Exception as error:
@@ -65,7 +66,7 @@ class RoadmapService:
             raise
 
     async def _create(
-        self, user_id: str, request: CreateRoadmapRequest, planning: "_Planning"
+        self, user_id: str, request: CreateRoadmapRequest, planning: "Planning"
     ) -> RoadmapView:
         outline, planned_by = await self._plan(request)
         planning.planned_by = planned_by
@@ -98,12 +99,17 @@ class RoadmapService:
 
     async def get(self, user_id: str, roadmap_id: str) -> RoadmapView:
         """A roadmap with the current status of each lesson and the learner's marks."""
+        view, _ = await self.tagged(user_id, roadmap_id)
+        return view
+
+    async def tagged(self, user_id: str, roadmap_id: str) -> tuple[RoadmapView, str]:
+        """``get``, and the ETag of the roadmap's shape that an edit's ``If-Match`` names."""
         roadmap, lessons, marks = await asyncio.gather(
             self._roadmaps.get(user_id, roadmap_id),
             self._lessons.list_for_roadmap(user_id, roadmap_id),
             self._marks(user_id, roadmap_id),
         )
-        return RoadmapView.of(roadmap, lessons, marks)
+        return RoadmapView.of(roadmap, lessons, marks), roadmap_etag(roadmap)
 
     async def overview(
         self, user_id: str, *, offset: int = 0, limit: int = 20
@@ -135,14 +141,16 @@ class RoadmapService:
         return planned.value, planned.draft.provider
 
 
-class _Planning:
-    """Who planned the outline, to tell whether a failed creation cost a provider call."""
+class Planning:
+    """Who planned an outline (or a module), to tell whether a failed request cost a provider
+    call."""
 
     FREE = frozenset({LEARNER, "offline"})
     NO_CALL = frozenset({"cooling_down", "no_budget"})  # attempts that sent no request
 
     def __init__(self) -> None:
         self.planned_by: str | None = None
+        self.charged = False  # whether an allowance was spent on it (edits spend it late)
 
     def paid(self, error: BaseException) -> bool:
         """Whether a network provider was asked for this roadmap's outline."""

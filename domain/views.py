@@ -142,7 +142,11 @@ class RoadmapView(RoadmapListItem):
         lessons: list[LessonSummary],
         marks: Iterable[LearnerProgress] = (),
     ) -> "RoadmapView":
-        """Join a roadmap with its lessons' summaries, in the roadmap's order."""
+        """Join a roadmap with its lessons' summaries, in the roadmap's order.
+
+        The roadmap is the record of order: each module and lesson is numbered by its place in
+        it (a lesson's own ``order`` may lag while it is being written during a reorder).
+        """
         by_id = {lesson.id: lesson for lesson in lessons}
         by_lesson = {mark.lesson_id: mark for mark in marks}
         modules = [
@@ -150,12 +154,10 @@ class RoadmapView(RoadmapListItem):
                 id=module.id,
                 title=module.title,
                 description=module.description,
-                order=module.order,
-                lessons=[
-                    by_id[i].marked(by_lesson.get(i)) for i in module.lesson_ids if i in by_id
-                ],
+                order=number,
+                lessons=_in_order(module.lesson_ids, by_id, by_lesson),
             )
-            for module in roadmap.modules
+            for number, module in enumerate(roadmap.modules, start=1)
         ]
         return cls(
             **_header(roadmap),
@@ -164,13 +166,29 @@ class RoadmapView(RoadmapListItem):
         )
 
 
+def _in_order(
+    lesson_ids: list[str],
+    by_id: dict[str, LessonSummary],
+    by_lesson: dict[str, LearnerProgress],
+) -> list[LessonSummary]:
+    """The summaries of ``lesson_ids`` that exist, numbered 1, 2, … in that order."""
+    present = [i for i in lesson_ids if i in by_id]
+    return [
+        by_id[i].marked(by_lesson.get(i)).model_copy(update={"order": number})
+        for number, i in enumerate(present, start=1)
+    ]
+
+
 def roadmap_list(
     roadmaps: list[Roadmap], lessons: list[LessonSummary], marks: Iterable[LearnerProgress]
 ) -> RoadmapList:
-    """The learner's roadmaps with per-roadmap counts."""
+    """The learner's roadmaps with per-roadmap counts (of the lessons each roadmap names)."""
     by_lesson = {mark.lesson_id: mark for mark in marks}
+    named = {i for roadmap in roadmaps for module in roadmap.modules for i in module.lesson_ids}
     grouped: dict[str, list[LessonSummary]] = {}
     for lesson in lessons:
+        if lesson.id not in named:  # a removed lesson whose document outlived the edit
+            continue
         grouped.setdefault(lesson.roadmap_id or "", []).append(
             lesson.marked(by_lesson.get(lesson.id))
         )

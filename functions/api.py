@@ -17,6 +17,8 @@ import azure.functions as func
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from functions.allowances import RATE_LIMIT_FIELDS
+from functions.allowances import metered as metered_handler
 from functions.http import Caller, Endpoint, Handler, authenticated, public
 from functions.problems import ProblemDetails
 
@@ -30,8 +32,10 @@ DESCRIPTIONS = {
     400: "Malformed JSON",
     404: "No such resource for this user",
     409: "The resource is not in a state that allows this",
+    412: "The roadmap changed since the ETag in If-Match: read it again",
     413: "Body larger than 64 KiB",
     422: "A field is invalid; `errors` names each one",
+    428: "If-Match is required: the roadmap's ETag, as GET answered it",
     429: "Allowance used up; retry after Retry-After",
     502: "The writing service did not give a usable answer",
 }
@@ -52,9 +56,23 @@ class Operation:
     body_required: bool = True
     links: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)
     query: type[BaseModel] | None = None
+    metered: bool = False  # answers carry the allowance fields (``functions/allowances.py``)
+    # Header fields the request must carry (an edit's If-Match), documented as parameters.
+    required_headers: tuple[str, ...] = ()
 
 
 OPERATIONS: list[Operation] = []
+# What the header fields that need saying mean (the rest are HTTP's own).
+HEADER_DESCRIPTIONS = {
+    "RateLimit-Policy": (
+        'Each allowance, its quota q per window w seconds: "lessons";q=30;w=3600, '
+        '"roadmaps";q=5;w=86400 (draft-ietf-httpapi-ratelimit-headers)'
+    ),
+    "RateLimit": (
+        "What is left of each allowance (r) and the seconds until its window ends (t): "
+        '"lessons";r=17;t=1800, "roadmaps";r=4;t=52000'
+    ),
+}
 
 
 def api(
@@ -70,10 +88,19 @@ def api(
     body_required: bool = True,
     links: Mapping[int, Mapping[str, Any]] | None = None,
     query: type[BaseModel] | None = None,
+    metered: bool = False,
+    required_headers: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Awaitable[func.HttpResponse]]], Endpoint]:
-    """Register an HTTP function and document it (see the module docstring)."""
+    """Register an HTTP function and document it (see the module docstring).
+
+    ``metered``: the operation spends or may spend a learner's allowance, so its answers and
+    its ``429`` carry ``RateLimit-Policy`` and ``RateLimit`` (``functions/allowances.py``).
+    """
 
     def register(handler: Callable[..., Awaitable[func.HttpResponse]]) -> Endpoint:
+        if metered:  # allowances are a signed-in learner's; the instance as http.py names it
+            assert secured, "only an authenticated operation can spend an allowance"
+            handler = metered_handler(handler, f"/api/{route}")
         endpoint = authenticated(route)(handler) if secured else public(route)(handler)
         OPERATIONS.append(
             Operation(
@@ -88,6 +115,8 @@ def api(
                 body_required,
                 dict(links or {}),
                 query,
+                metered,
+                required_headers,
             )
         )
         decorated: Endpoint = bp.route(
@@ -109,6 +138,14 @@ def _parameters(route: str, query: type[BaseModel] | None = None) -> list[dict[s
         for name in re.findall(r"\{(\w+)\}", route)
     ]
     return path + _query_parameters(query)
+
+
+def _header_parameters(op: Operation) -> list[dict[str, Any]]:
+    """One required ``in: header`` parameter per header field the operation needs."""
+    return [
+        {"name": name, "in": "header", "required": True, "schema": {"type": "string"}}
+        for name in op.required_headers
+    ]
 
 
 def _query_parameters(query: type[BaseModel] | None) -> list[dict[str, Any]]:
@@ -142,7 +179,11 @@ def _response(
         media = "application/problem+json" if problem else "application/json"
         described["content"] = {media: {"schema": ref}}
     if headers:
-        described["headers"] = {h: {"schema": {"type": "string"}} for h in headers}
+        described["headers"] = {
+            h: {"schema": {"type": "string"}}
+            | ({"description": HEADER_DESCRIPTIONS[h]} if h in HEADER_DESCRIPTIONS else {})
+            for h in headers
+        }
     return described
 
 
@@ -165,10 +206,13 @@ def document(route_prefix: str = "api") -> dict[str, Any]:
         if op.secured:
             statuses.update({s: ProblemDetails for s in COMMON})
             headers[503] = (*headers.get(503, ()), "Retry-After")
+        for status in statuses if op.metered else ():
+            if status < 300 or status == 429:
+                headers[status] = (*headers.get(status, ()), *RATE_LIMIT_FIELDS)
         item: dict[str, Any] = {
             "operationId": op.name,
             "summary": op.summary,
-            "parameters": _parameters(op.route, op.query),
+            "parameters": _parameters(op.route, op.query) + _header_parameters(op),
             "responses": {
                 str(s): _response(s, ref[m] if m else None, headers.get(s, ()), op.links.get(s))
                 for s, m in sorted(statuses.items())

@@ -14,6 +14,7 @@
 
 import asyncio
 import logging
+import math
 import os
 import socket
 import uuid
@@ -55,12 +56,14 @@ from adapters.quota import CosmosQuota
 from adapters.settings import Settings, load_settings
 from adapters.settings_rules import NETWORK_PROVIDERS
 from adapters.telemetry import configure_telemetry
+from domain.allowances import Allowances
 from domain.cooldowns import Cooldowns
 from domain.learning import LearnerService
 from domain.lesson_requests import LessonRequests
 from domain.lesson_writer import LessonWriter
 from domain.ports import Allowance, DraftWatcher, Generated, LessonBrief, RoadmapBrief, TaskKind
 from domain.research import Digest, ResearchQuery
+from domain.roadmap_editor import RoadmapEditor
 from domain.roadmap_service import RoadmapService
 from domain.stats_service import StatsService
 from domain.sweeper import Sweeper
@@ -98,12 +101,15 @@ class Services:
     writer: LessonWriter
     sweeper: Sweeper
     stats: StatsService
+    editor: RoadmapEditor
     cooldowns: Cooldowns
     telemetry: Telemetry = field(default_factory=NoTelemetry)
     probes: Mapping[str, Probe] = field(default_factory=dict)
     closers: tuple[Closer, ...] = ()
     # Web PubSub (client access URLs); None when not configured: no push, pages poll.
     notifications: WebPubSubNotifier | None = None
+    # What is left of each learner's allowances (RateLimit fields); None: not reported.
+    allowances: Allowances | None = None
 
     async def aclose(self) -> None:
         """Close the clients (tests and tools; a worker keeps them for its whole life)."""
@@ -196,7 +202,11 @@ def build_services(settings: Settings, shared: Shared) -> Services:
             telemetry=telemetry,
         ),
         learner=LearnerService(
-            lessons, progress, generation, prefetch_on_view=settings.prefetch_on_view
+            lessons,
+            progress,
+            generation,
+            prefetch_on_view=settings.prefetch_on_view,
+            roadmaps=roadmaps,
         ),
         writer=LessonWriter(
             lessons,
@@ -211,6 +221,8 @@ def build_services(settings: Settings, shared: Shared) -> Services:
             links=_LinkPolicy(settings),
             notifier=notifier,
             clean=_clean_markdown,
+            # host.json functionTimeout: the final save is retried until just before it.
+            time_limit=settings.host.function_timeout or math.inf,
         ),
         sweeper=Sweeper(
             lessons,
@@ -224,9 +236,19 @@ def build_services(settings: Settings, shared: Shared) -> Services:
         cooldowns=cooldowns,
         telemetry=telemetry,
         stats=StatsService(roadmaps, lessons, progress),
+        editor=RoadmapEditor(
+            roadmaps,
+            lessons,
+            progress,
+            _DeferredChain(chain),
+            planning_budget=settings.llm_outline_budget_seconds,
+            quota=quota,
+            telemetry=telemetry,
+        ),
         probes={"cosmos": database.read, "queue": publisher.ping},
         closers=tuple(closers),
         notifications=notifications,
+        allowances=Allowances(quota),
     )
 
 

@@ -8,9 +8,9 @@ from functions.http import cors_headers, public
 bp = func.Blueprint()
 
 PREFLIGHT_HEADERS = {
-    "Access-Control-Allow-Methods": "GET, POST, PUT, DELETE, OPTIONS",
+    "Access-Control-Allow-Methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
     "Access-Control-Allow-Headers": (
-        "Authorization, Content-Type, If-None-Match, traceparent, tracestate"
+        "Authorization, Content-Type, If-None-Match, If-Match, traceparent, tracestate"
     ),
     "Access-Control-Max-Age": "600",
 }

@@ -20,6 +20,7 @@ from domain.errors import (
     RequestTooLarge,
     StorageUnavailable,
 )
+from domain.roadmap_edits import Precondition
 from domain.telemetry import SpanKind
 from functions.bootstrap import Services, current_services
 from functions.problems import problem_response
@@ -99,6 +100,17 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
         return False
     tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
     return "*" in tags or etag.removeprefix("W/") in tags
+
+
+def if_match(req: func.HttpRequest) -> Precondition | None:
+    """RFC 9110 ``If-Match`` as a precondition: ``*`` or the listed tags, of which only strong
+    ones can match (weak tags never do); ``None`` when the request has none."""
+    header = (req.headers.get("If-Match") or "").strip()
+    if not header:
+        return None
+    tags = [tag.strip() for tag in header.split(",")]
+    strong = frozenset(tag for tag in tags if tag.startswith('"') and tag.endswith('"'))
+    return Precondition(tags=strong, any="*" in tags)
 
 
 def resource_id(req: func.HttpRequest, name: str, kind: str) -> str:
@@ -194,7 +206,8 @@ def cors_headers(origin: str | None, settings: Settings) -> dict[str, str]:
         return {}
     return {
         "Access-Control-Allow-Origin": origin,
-        "Access-Control-Expose-Headers": "ETag, Location, Retry-After",
+        # RateLimit-Policy and RateLimit: what is left of the allowances (functions/allowances.py).
+        "Access-Control-Expose-Headers": "ETag, Location, Retry-After, RateLimit-Policy, RateLimit",
     }
 
 

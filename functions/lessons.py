@@ -79,6 +79,7 @@ def _accepted(lesson: Lesson, caller: Caller) -> func.HttpResponse:
     body_required=False,
     responses={200: LessonView, 202: LessonView, 404: Problem, 429: Problem, **BODY_ERRORS},
     headers={202: ("Location", "Retry-After"), 429: ("Retry-After",)},
+    metered=True,
 )
 async def generate_lesson(req: func.HttpRequest, caller: Caller) -> func.HttpResponse:
     """Queue the lesson (202 + status URL), or return it if already written (200)."""
@@ -111,6 +112,7 @@ async def cancel_generation(req: func.HttpRequest, caller: Caller) -> func.HttpR
     summary="Mark a lesson viewed and/or completed; viewing queues the next lesson",
     request=ProgressUpdate,
     responses={200: ProgressView, 404: Problem, **BODY_ERRORS},
+    metered=True,  # viewing may queue the next lesson, which spends one
 )
 async def put_progress(req: func.HttpRequest, caller: Caller) -> func.HttpResponse:
     """Record the learner's marks on a lesson."""

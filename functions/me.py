@@ -1,4 +1,5 @@
-"""HTTP: the learner's own progress at a glance (``GET /api/me/stats``)."""
+"""HTTP: the learner's own progress at a glance (``GET /api/me/stats``) and what is left of
+their allowances (``GET /api/me/allowances``)."""
 
 from functools import cache
 from typing import Annotated
@@ -7,8 +8,10 @@ from zoneinfo import ZoneInfo, available_timezones
 import azure.functions as func
 from pydantic import AfterValidator, Field
 
+from domain.allowances import AllowanceList
 from domain.base import ApiModel
 from domain.stats import LearnerStats
+from functions.allowances import RATE_LIMIT_FIELDS, rate_limit_headers
 from functions.api import api
 from functions.http import Caller, json_response, read_query
 from functions.problems import ProblemDetails as Problem
@@ -61,3 +64,19 @@ async def get_my_stats(req: func.HttpRequest, caller: Caller) -> func.HttpRespon
     """Progress at a glance, with days counted in ``tz`` (UTC when not given)."""
     query = read_query(req, StatsQuery)
     return json_response(await caller.services.stats.stats(caller.user_id, ZoneInfo(query.tz)))
+
+
+@api(
+    bp,
+    "me/allowances",
+    "GET",
+    summary="What is left of the learner's lesson and roadmap allowances, and when each resets",
+    responses={200: AllowanceList},
+    headers={200: RATE_LIMIT_FIELDS},
+)
+async def get_my_allowances(req: func.HttpRequest, caller: Caller) -> func.HttpResponse:
+    """Each allowance: its limit, what is left, its window and when that ends (spends nothing)."""
+    if caller.services.allowances is None:
+        return json_response(AllowanceList(allowances=[]))
+    listed = await caller.services.allowances.listing(caller.user_id)
+    return json_response(listed, headers=rate_limit_headers(listed.allowances))

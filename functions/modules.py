@@ -30,6 +30,7 @@ async def get_module_lessons(req: func.HttpRequest, caller: Caller) -> func.Http
     summary="Queue every pending or failed lesson of a module",
     responses={200: ModuleLessons, 202: ModuleLessons, 404: Problem, 429: Problem},
     headers={202: ("Retry-After",), 429: ("Retry-After",)},
+    metered=True,
 )
 async def generate_module(req: func.HttpRequest, caller: Caller) -> func.HttpResponse:
     """Queue every pending or failed lesson of a module: ``202`` with those queued."""

@@ -1,10 +1,18 @@
-"""HTTP: where a page subscribes to its lessons' status changes (``…/notifications/negotiate``).
+"""HTTP: where a page subscribes to its lessons (``…/notifications/negotiate``).
 
 The answer is a Web PubSub client URL for the token's user only (``adapters/notifications.py``):
-its WebSocket, with the ``json.webpubsub.azure.v1`` subprotocol, receives one
-``{"type": "message", "from": "server", "dataType": "json", "data": {"type": "lesson.status", …}}``
-per status change of that learner's lessons. Without Web PubSub the operation answers ``404``
-(as ``/api/dev/token`` does when development tokens are off) and pages poll.
+its WebSocket, with the ``json.webpubsub.azure.v1`` subprotocol, receives
+``{"type": "message", "from": "server", "dataType": "json", "data": {…}}`` frames whose ``data``
+is one of, for that learner's lessons only:
+
+- ``lesson.status``: a status change (status, stage, percent);
+- ``lesson.section``: a section of a lesson being written, whole and cleaned (``index``,
+  ``section``), numbered by ``sequence`` within its ``delivery``;
+- ``lesson.reset``: drop the sections shown of that delivery (the answer was discarded);
+- ``lesson.completed``: the lesson is stored; read it.
+
+Without Web PubSub the operation answers ``404`` (as ``/api/dev/token`` does when development
+tokens are off) and pages poll.
 """
 
 import azure.functions as func
@@ -28,7 +36,8 @@ class Negotiated(DocumentModel):
     bp,
     "notifications/negotiate",
     "POST",
-    summary="A WebSocket URL that receives the caller's lesson status changes (404 when off)",
+    summary="A WebSocket URL that receives the caller's lessons as they change and are written "
+    "(404 when off)",
     responses={200: Negotiated, 404: ProblemDetails},
 )
 async def negotiate_notifications(req: func.HttpRequest, caller: Caller) -> func.HttpResponse:

@@ -49,6 +49,7 @@ ROADMAP_LINKS = {
     },
     headers={201: ("Location",), 429: ("Retry-After",)},
     links={201: ROADMAP_LINKS},
+    metered=True,  # a roadmap, and the lessons it prefetches
 )
 async def create_roadmap(req: func.HttpRequest, caller: Caller) -> func.HttpResponse:
     """Plan a roadmap, store its lesson skeletons and queue the first lessons."""
@@ -82,8 +83,12 @@ async def list_roadmaps(req: func.HttpRequest, caller: Caller) -> func.HttpRespo
     "GET",
     summary="A roadmap with each lesson's generation status and the learner's marks",
     responses={200: RoadmapView, 404: Problem},
+    headers={200: ("ETag",)},
 )
 async def get_roadmap(req: func.HttpRequest, caller: Caller) -> func.HttpResponse:
-    """A roadmap with each lesson's generation status and the learner's marks."""
+    """A roadmap with each lesson's generation status and the learner's marks; its ``ETag``
+    names the version of its shape, for an edit's ``If-Match``."""
     roadmap_id = resource_id(req, "roadmapId", "roadmap")
-    return json_response(await caller.services.roadmaps.get(caller.user_id, roadmap_id))
+    view, etag = await caller.services.roadmaps.tagged(caller.user_id, roadmap_id)
+    # The ETag versions the shape, not lesson statuses: never answered with a 304.
+    return json_response(view, headers={"ETag": etag, "Cache-Control": "private, no-cache"})

@@ -14,6 +14,7 @@ from typing import Annotated
 import azure.functions as func
 from pydantic import StringConstraints
 
+from adapters.notifications import socket_origin
 from domain.base import ApiModel, DocumentModel, utcnow
 from domain.errors import NotFound
 from functions.api import api
@@ -29,9 +30,12 @@ FILES = {
     "index.html": "text/html; charset=utf-8",
     "app.css": "text/css; charset=utf-8",
     "app.js": "text/javascript; charset=utf-8",
+    "allowances.js": "text/javascript; charset=utf-8",
     "api.js": "text/javascript; charset=utf-8",
     "dom.js": "text/javascript; charset=utf-8",
+    "edit.js": "text/javascript; charset=utf-8",
     "lesson.js": "text/javascript; charset=utf-8",
+    "live.js": "text/javascript; charset=utf-8",
     "markdown.js": "text/javascript; charset=utf-8",
     "notify.js": "text/javascript; charset=utf-8",
     "roadmap.js": "text/javascript; charset=utf-8",
@@ -42,12 +46,21 @@ FILES = {
 # scripts) its boxes come out the wrong size. No model text reaches a style either way.
 # The one script from elsewhere: Mermaid at its pinned URL (lesson.js checks its SRI hash too).
 MERMAID_URL = "https://cdn.jsdelivr.net/npm/mermaid@11.17.2/dist/mermaid.min.js"
-CSP = (
-    f"default-src 'self'; script-src 'self' {MERMAID_URL}; "
-    "style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
-    "frame-ancestors 'none'"
-)
+
+
+def page_policy(socket_origin: str | None) -> str:
+    """The page's Content-Security-Policy; it may connect to the app and, when there is one, to
+    the Web PubSub service its notifications come from."""
+    connect = f"'self' {socket_origin}" if socket_origin else "'self'"
+    return (
+        f"default-src 'self'; script-src 'self' {MERMAID_URL}; "
+        "style-src 'self' 'unsafe-inline'; "
+        f"img-src 'self' data:; connect-src {connect}; object-src 'none'; base-uri 'none'; "
+        "frame-ancestors 'none'"
+    )
+
+
+CSP = page_policy(None)  # the policy without Web PubSub
 COMMON_HEADERS = {
     "Cache-Control": "no-cache",  # revalidate every time: the names carry no content hash
     "X-Content-Type-Options": "nosniff",
@@ -62,12 +75,12 @@ def _read(name: str) -> tuple[bytes, str]:
     return body, '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
 
 
-def _serve(req: func.HttpRequest, name: str) -> func.HttpResponse:
+def _serve(req: func.HttpRequest, name: str, policy: str | None = None) -> func.HttpResponse:
     """One allow-listed file, with its type, an ETag and ``304`` to a matching one."""
     body, etag = _read(name)
     headers = {**COMMON_HEADERS, "ETag": etag, "Content-Type": FILES[name]}
-    if name.endswith(".html"):
-        headers["Content-Security-Policy"] = CSP
+    if policy is not None:
+        headers["Content-Security-Policy"] = policy
     if etag_matches(req.headers.get("If-None-Match"), etag):
         return func.HttpResponse(status_code=304, headers=headers)
     return func.HttpResponse(body, status_code=200, headers=headers)
@@ -77,7 +90,7 @@ def _serve(req: func.HttpRequest, name: str) -> func.HttpResponse:
 @public("app")
 async def web_app(req: func.HttpRequest, services: Services) -> func.HttpResponse:
     """The learner page (anonymous; it signs in by itself)."""
-    return _serve(req, "index.html")
+    return _serve(req, "index.html", page_policy(socket_origin(services.settings)))
 
 
 @bp.route(route="app/{file}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)

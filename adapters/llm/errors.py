@@ -7,6 +7,7 @@ into the domain's tree, by what they mean:
                                                         timed out or unavailable, by status
     no answer in time (``ClientErrors.timed_out``)   → ``ProviderTimeout``
     no connection (``ClientErrors.unreachable``)     → ``ProviderUnavailable``
+    an answer broken off (``ClientErrors.broke_off``) → ``ProviderUnavailable``
     a reply of unknown shape (``reply_shape``)       → ``ProviderUnavailable``
 
 Messages name the provider and the status, never a key or a prompt.
@@ -84,11 +85,14 @@ class ClientErrors:
         headers from ``response``, and error details from ``details`` when there are any.
     :param timed_out: no answer within the time limit.
     :param unreachable: no answer at all (connection refused, reset, DNS, TLS).
+    :param broke_off: the host stopped a streamed answer with an error of its own (an error
+        event inside the stream). Checked last, so it may name a base class of the others.
     """
 
     answered: tuple[type[Exception], ...] = ()
     timed_out: tuple[type[Exception], ...] = (httpx.TimeoutException,)
     unreachable: tuple[type[Exception], ...] = (httpx.TransportError,)
+    broke_off: tuple[type[Exception], ...] = ()
 
 
 HTTPX = ClientErrors()  # plain httpx: a status is checked by the caller, not raised
@@ -107,6 +111,10 @@ def provider_errors(
         raise ProviderTimeout(f"{provider} did not answer in {time_limit:.0f} s") from None
     except raised.unreachable as error:
         raise ProviderUnavailable(f"{provider} is unreachable: {type(error).__name__}") from None
+    except raised.broke_off as error:
+        raise ProviderUnavailable(
+            f"{provider} broke off its answer: {type(error).__name__}"
+        ) from None
 
 
 @contextmanager
@@ -114,7 +122,7 @@ def reply_shape(provider: str) -> Iterator[None]:
     """Raise ``ProviderUnavailable`` when reading a successful reply inside the block fails."""
     try:
         yield
-    except (ValueError, KeyError, IndexError, TypeError):
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
         raise ProviderUnavailable(f"{provider} sent a response of unknown shape") from None
 
 

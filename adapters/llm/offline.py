@@ -8,7 +8,7 @@ import json
 import re
 from typing import Any
 
-from domain.ports import Draft, LessonBrief, LlmTask, RoadmapBrief, TextSink
+from domain.ports import Draft, LessonBrief, LlmTask, ModuleBrief, RoadmapBrief, TaskKind, TextSink
 
 PROVIDER = "offline"
 MODEL = "offline-template-v1"
@@ -105,6 +105,19 @@ def _label(text: str) -> str:
     return text.replace('"', "'").replace("<", "‹").replace(">", "›")[:80]
 
 
+def _pieces(document: dict[str, Any], key: str) -> list[str]:
+    """``json.dumps(document)`` cut so that each item of the list ``document[key]`` is completed
+    by a piece of its own: a reader parsing the growing text sees the items arrive one by one."""
+    marker = f"{json.dumps(key)}: []"  # cannot occur inside a JSON string: its quotes are escaped
+    head, _, tail = json.dumps({**document, key: []}).partition(marker)
+    items = [json.dumps(item) for item in document[key]]
+    return [
+        head + marker[:-1],
+        *((", " if n else "") + item for n, item in enumerate(items)),
+        "]" + tail,
+    ]
+
+
 def _outline(brief: RoadmapBrief) -> dict[str, Any]:
     goal = brief.goal
     minutes = 45 if (brief.weekly_hours or 5) >= 5 else 30
@@ -146,6 +159,55 @@ def _outline(brief: RoadmapBrief) -> dict[str, Any]:
     }
 
 
+_PLAN_NOTICE = "Planned offline from a template, without an AI model."
+# "a module on window functions" → "window functions": the topic of a learner's request.
+_ASKING = re.compile(
+    r"^(?:please\s+)?(?:add\s+)?(?:an?\s+|one\s+more\s+)?(?:new\s+)?"
+    r"(?:module|lesson|chapter)\s+(?:on|about|covering|for)\s+",
+    re.IGNORECASE,
+)
+
+
+def _topic(request: str) -> str:
+    """What a request is about, as a title (the request itself when nothing is left of it)."""
+    topic = _ASKING.sub("", request).strip(" .!")
+    topic = topic if len(topic) >= 3 else request.strip()
+    return (topic[:1].upper() + topic[1:])[:120]
+
+
+def _lesson_plan(topic: str, goal: str, title: str, minutes: int) -> dict[str, Any]:
+    return {
+        "title": title[:200],
+        "description": f"{_PLAN_NOTICE} {topic}, for {goal}"[:1_000],
+        "objectives": [f"Explain {topic}"[:300], f"Use {topic} in a small example"[:300]],
+        "estimatedMinutes": minutes,
+    }
+
+
+def _module(brief: ModuleBrief) -> dict[str, Any]:
+    """One template module on the learner's topic: essentials, practice, pitfalls."""
+    topic = _topic(brief.request)
+    minutes = 45 if (brief.weekly_hours or 5) >= 5 else 30
+    titles = [f"{topic}: the essentials", f"{topic} in practice", f"{topic}: common pitfalls"]
+    return {
+        "title": topic[:200],
+        "description": f"{_PLAN_NOTICE} {topic} ({brief.skill_level}).",
+        "lessons": [_lesson_plan(topic, brief.goal, title, minutes) for title in titles],
+    }
+
+
+def _planned(task: LlmTask) -> tuple[dict[str, Any], str]:
+    """A template outline, module or lesson skeleton, and the list its JSON streams by."""
+    brief = task.brief
+    if task.kind is TaskKind.MODULE and isinstance(brief, ModuleBrief):
+        return _module(brief), "lessons"
+    if task.kind is TaskKind.LESSON_PLAN and isinstance(brief, ModuleBrief):
+        topic = _topic(brief.request)
+        return _lesson_plan(topic, brief.goal, topic, 30), "objectives"
+    assert isinstance(brief, RoadmapBrief)
+    return _outline(brief), "modules"
+
+
 class OfflineProvider:
     """Always available, never an AI: the provider of last resort."""
 
@@ -156,8 +218,19 @@ class OfflineProvider:
     async def generate(
         self, task: LlmTask, *, time_limit: float, on_text: TextSink | None = None
     ) -> Draft:
-        """A template lesson covering each objective, or a four-module template outline."""
+        """A template lesson covering each objective, or a four-module template outline.
+
+        Streamed, the JSON comes in pieces that each complete one section of a lesson (one module
+        of an outline), as a model's answer would grow.
+        """
         brief = task.brief
         if isinstance(brief, LessonBrief):
-            return Draft(payload=json.dumps(_lesson(brief)), provider=PROVIDER, model=MODEL)
-        return Draft(payload=json.dumps(_outline(brief)), provider=PROVIDER, model=MODEL)
+            document, key = _lesson(brief), "sections"
+        else:
+            document, key = _planned(task)
+        if on_text is None:
+            return Draft(payload=json.dumps(document), provider=PROVIDER, model=MODEL)
+        pieces = _pieces(document, key)
+        for piece in pieces:
+            await on_text(piece)
+        return Draft(payload="".join(pieces), provider=PROVIDER, model=MODEL)

@@ -13,7 +13,7 @@ from pathlib import Path
 from string import Template
 
 from domain.content import LessonContent
-from domain.ports import LessonBrief, LlmTask, RoadmapBrief, TaskKind
+from domain.ports import LessonBrief, LlmTask, ModuleBrief, RoadmapBrief, TaskKind
 from domain.research import Finding
 
 PROMPTS = Path(__file__).resolve().parent / "prompts"
@@ -50,7 +50,12 @@ def _references(findings: tuple[Finding, ...]) -> str:
 TEMPERATURE = 0.4
 # The longest answer a provider may write for each task: a lesson of a few thousand words, an
 # outline of a few dozen titles. A runaway answer stops there instead of spending the budget.
-MAX_OUTPUT_TOKENS: dict[TaskKind, int] = {TaskKind.LESSON: 8_000, TaskKind.OUTLINE: 3_000}
+MAX_OUTPUT_TOKENS: dict[TaskKind, int] = {
+    TaskKind.LESSON: 8_000,
+    TaskKind.OUTLINE: 3_000,
+    TaskKind.MODULE: 1_500,
+    TaskKind.LESSON_PLAN: 500,
+}
 
 
 def _version() -> str:
@@ -103,9 +108,28 @@ def _request(task: LlmTask) -> str:
             schema=schema,
         )
     assert isinstance(brief, RoadmapBrief)
+    if task.kind in (TaskKind.MODULE, TaskKind.LESSON_PLAN):
+        assert isinstance(brief, ModuleBrief)
+        return _plan_request(task.kind, brief, schema)
     hours = f"{brief.weekly_hours} hours a week" if brief.weekly_hours else "not stated"
     return _template("outline").substitute(
         goal=_data(brief.goal), skill_level=brief.skill_level, weekly_hours=hours, schema=schema
+    )
+
+
+def _plan_request(kind: TaskKind, brief: ModuleBrief, schema: str) -> str:
+    """One more module for a roadmap, or one more lesson for a module: every title already
+    there and the learner's request are data."""
+    covered = "\n".join(f"- <learner_input>{_data(t)}</learner_input>" for t in brief.covered)
+    hours = f"{brief.weekly_hours} hours a week" if brief.weekly_hours else "not stated"
+    return _template("module" if kind is TaskKind.MODULE else "lesson_plan").substitute(
+        goal=_data(brief.goal),
+        skill_level=brief.skill_level,
+        weekly_hours=hours,
+        module_title=_data(brief.module_title or ""),
+        covered=covered or "(none yet)",
+        request=_data(brief.request),
+        schema=schema,
     )
 
 

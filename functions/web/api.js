@@ -53,6 +53,12 @@ export function whenUnauthorized(handler) {
   onUnauthorized = handler;
 }
 
+/** Given each answer's headers that carry RateLimit fields, 429s too (allowances.js). */
+let onRateLimit = () => {};
+export function whenRateLimited(handler) {
+  onRateLimit = handler;
+}
+
 /** One API call; the parsed body and the response, or an `ApiError`. */
 export async function call(method, path, { body, headers = {} } = {}) {
   const token = session.get()?.token;
@@ -67,6 +73,7 @@ export async function call(method, path, { body, headers = {} } = {}) {
     },
     body: body !== undefined ? JSON.stringify(body) : undefined,
   });
+  if (response.headers.has("RateLimit")) onRateLimit(response.headers);
   if (response.status === 304) return { data: null, response };
   const text = await response.text();
   let data = null;
@@ -113,4 +120,7 @@ export const api = {
     }),
   generateModule: (id) => call("POST", `/modules/${encodeURIComponent(id)}/generate`),
   progress: (id, marks) => call("PUT", `/lessons/${encodeURIComponent(id)}/progress`, { body: marks }),
+  // An edit of a roadmap (edit.js): `path` under it, made against its ETag.
+  editRoadmap: (id, etag, method, path, body) =>
+    call(method, `/roadmaps/${encodeURIComponent(id)}${path}`, { body, headers: { "If-Match": etag } }),
 };

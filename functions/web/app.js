@@ -1,6 +1,7 @@
 // The learner page: sign-in, roadmaps, onboarding and the lesson view, routed by the URL hash
 // (#/, #/roadmaps/{id}, #/lessons/{id}) so the back button and reloads keep the place.
 
+import * as allowances from "./allowances.js";
 import { api, ApiError, forgetLessons, getLesson, session, whenUnauthorized } from "./api.js";
 import { $, h, replace } from "./dom.js";
 import { renderLesson } from "./lesson.js";
@@ -8,6 +9,7 @@ import { inline } from "./markdown.js";
 import * as roadmap from "./roadmap.js";
 import * as stats from "./stats.js";
 import { setupNotifications } from "./notify.js";
+import * as live from "./live.js";
 
 const VIEWS = ["sign-in-view", "home-view", "roadmap-view", "lesson-view"];
 const ID = "([A-Za-z0-9-]{1,64})";
@@ -30,6 +32,7 @@ function focusHeading(selector) {
 }
 
 async function route() {
+  stopFollowing();
   const [message, kind] = flash || ["", "info"];
   flash = null;
   say(message, kind); // messages belong to the view they were said in
@@ -38,9 +41,12 @@ async function route() {
   $("#who-name").textContent = signedIn?.userId || "";
   if (!signedIn) {
     roadmap.stop();
+    allowances.clear();
     show("sign-in-view");
     return;
   }
+  allowances.load(); // never throws; "N lessons left this hour" is there before any click
+  live.available(); // the push channel, if this server has one (never throws)
   const roadmapMatch = location.hash.match(new RegExp(`^#/roadmaps/${ID}$`));
   const lessonMatch = location.hash.match(new RegExp(`^#/lessons/${ID}$`));
   try {
@@ -75,6 +81,8 @@ async function signIn(event) {
 }
 
 function signOut(message = "Signed out.") {
+  stopFollowing();
+  live.close();
   session.clear();
   forgetLessons();
   roadmap.stop();
@@ -147,9 +155,14 @@ async function showLesson(id) {
   show("lesson-view");
   const container = $("#lesson");
   replace(container, h("p", {}, "Loading the lesson…"));
+  const pushed = await live.available(); // subscribed before reading: no event falls between
   const { lesson } = await getLesson(id);
   await roadmap.load(lesson.roadmapId);
   $("#back-to-roadmap").href = `#/roadmaps/${lesson.roadmapId}`;
+  if (pushed && IN_FLIGHT.has(lesson.generationStatus)) {
+    followLesson(container, lesson);
+    return;
+  }
   if (lesson.generationStatus !== "completed" || !lesson.content) {
     replace(container, h("p", {}, `This lesson is not written yet (${lesson.generationStatus}).`));
     return;
@@ -164,6 +177,38 @@ async function showLesson(id) {
   focusHeading("#lesson-title");
   await api.progress(id, { viewed: true }); // may queue the module's next lesson
   await roadmap.refresh();
+}
+
+// ---- a lesson read as it is written (live.js) -----------------------------------------------------
+
+const IN_FLIGHT = new Set(["queued", "generating"]);
+const CHECK_MS = 5000; // a missed "completed" is found by reading the lesson this often
+let stopFollowing = () => {};
+
+function followLesson(container, lesson) {
+  const here = location.hash;
+  let timer = null;
+  const reopen = () => {
+    stopFollowing();
+    if (location.hash === here) route(); // now stored: shown as any written lesson
+  };
+  const unfollow = live.follow(container, lesson, reopen);
+  const check = async () => {
+    try {
+      const { lesson: now } = await getLesson(lesson.id);
+      if (!IN_FLIGHT.has(now.generationStatus)) return reopen();
+    } catch {
+      // the next check, or a pushed message, will tell
+    }
+    timer = setTimeout(check, CHECK_MS);
+  };
+  timer = setTimeout(check, CHECK_MS);
+  stopFollowing = () => {
+    clearTimeout(timer);
+    unfollow();
+    stopFollowing = () => {};
+  };
+  focusHeading("#lesson-title");
 }
 
 async function markCompleted(id, completed) {

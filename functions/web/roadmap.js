@@ -2,10 +2,12 @@
 // being written. Polling exists only for lessons queued or generating, waits Retry-After between
 // requests, revalidates with If-None-Match and ends when the lesson is completed or failed.
 
+import * as live from "./live.js";
 import { api, ApiError, DEFAULT_POLL_SECONDS, getLesson, retryAfter } from "./api.js";
 import { $, h, replace, sleep } from "./dom.js";
 import { decodeEntities, inline } from "./markdown.js";
 import { lessonSettled } from "./notify.js";
+import * as editing from "./edit.js";
 
 const IN_FLIGHT = new Set(["queued", "generating"]);
 const CAN_GENERATE = new Set(["pending", "failed"]);
@@ -20,7 +22,24 @@ const state = {
   refreshing: null,
   refreshAgain: false,
   notify: () => {},
+  etag: null, // the roadmap's ETag as last read: edits send it as If-Match (edit.js)
+  container: null, // where the roadmap is drawn
+  drawn: "", // the shape of the roadmap as drawn: another tab's edit redraws it
 };
+
+editing.setup({
+  current: () => ({ roadmap: state.roadmap, etag: state.etag }),
+  applied: (data, response) => {
+    accept(data, response);
+    draw();
+  },
+  reload: async () => {
+    await refresh();
+    draw();
+  },
+  redraw: () => draw(),
+  notify: (text, kind) => state.notify(text, kind),
+});
 
 /** Stop polling and forget the roadmap (sign-out, another roadmap, the home page). */
 export function stop() {
@@ -29,6 +48,7 @@ export function stop() {
   state.refreshing = null;
   state.lessons.clear();
   state.rows.clear();
+  editing.stop();
 }
 
 export function setNotifier(notify) {
@@ -42,17 +62,16 @@ export async function load(roadmapId) {
     return state.roadmap;
   }
   stop();
-  const { data } = await api.roadmap(roadmapId);
-  accept(data);
+  const { data, response } = await api.roadmap(roadmapId);
+  accept(data, response);
   return data;
 }
 
 /** Render the roadmap into `container`, and poll the lessons in flight. */
 export async function show(container, roadmapId) {
-  const roadmap = await load(roadmapId);
-  state.rows.clear();
-  replace(container, ...roadmap.modules.map(moduleSection));
-  drawModuleButtons();
+  await load(roadmapId);
+  state.container = container;
+  draw();
   for (const lesson of state.lessons.values()) {
     if (IN_FLIGHT.has(lesson.generationStatus)) track(lesson.id);
     else if (lesson.generationStatus === "failed" && !lesson.generationError) explainFailure(lesson.id);
@@ -71,9 +90,10 @@ export function refresh() {
     try {
       do {
         state.refreshAgain = false;
-        const { data } = await api.roadmap(state.roadmap.id);
+        const { data, response } = await api.roadmap(state.roadmap.id);
         if (epoch !== state.epoch) return;
-        accept(data);
+        accept(data, response);
+        if (shape(data) !== state.drawn) draw(); // edited elsewhere meanwhile
         for (const lesson of state.lessons.values()) if (IN_FLIGHT.has(lesson.generationStatus)) track(lesson.id);
       } while (state.refreshAgain);
     } finally {
@@ -84,8 +104,11 @@ export function refresh() {
   return run;
 }
 
-function accept(roadmap) {
+function accept(roadmap, response) {
   state.roadmap = roadmap;
+  state.etag = response?.headers.get("ETag") || state.etag;
+  const present = new Set(roadmap.modules.flatMap((module) => module.lessons.map((lesson) => lesson.id)));
+  for (const id of [...state.lessons.keys()]) if (!present.has(id)) state.lessons.delete(id); // removed
   for (const module of roadmap.modules) for (const lesson of module.lessons) update(lesson);
   showHeader(roadmap);
 }
@@ -223,6 +246,22 @@ function refusal(error) {
 
 // ---- drawing ---------------------------------------------------------------------------------
 
+/** Draw the whole roadmap (and, while editing, its edit controls) into its container. */
+function draw() {
+  if (!state.container || !state.roadmap) return;
+  state.rows.clear();
+  state.container.classList.toggle("editing", editing.active());
+  replace(state.container, editing.toolbar(), ...state.roadmap.modules.map(moduleSection), editing.addModule());
+  state.drawn = shape(state.roadmap);
+  drawModuleButtons();
+}
+
+function shape(roadmap) {
+  return JSON.stringify(
+    roadmap.modules.map((m) => [m.id, m.title, m.description, m.lessons.map((l) => [l.id, l.title])]),
+  );
+}
+
 function moduleSection(module) {
   const titleId = `module-${module.id}`;
   return h(
@@ -243,8 +282,10 @@ function moduleSection(module) {
         "Generate module",
       ),
     ),
+    editing.moduleTools(module),
     module.description ? h("p", { class: "module-description" }, ...inline(module.description)) : null,
     h("ol", { class: "lessons" }, ...module.lessons.map((lesson) => row(lesson.id))),
+    editing.addLesson(module),
   );
 }
 
@@ -272,6 +313,7 @@ function drawRow(lesson) {
         : null,
     ),
     h("div", { class: "lesson-side" }, badge(lesson), action(lesson)),
+    editing.lessonTools(lesson),
   );
   if (hadFocus) (li.querySelector("a, button:not(:disabled)") || li).focus(); // keep the keyboard's place
 }
@@ -294,6 +336,10 @@ function action(lesson) {
   const title = lesson.title;
   if (lesson.generationStatus === "completed") {
     return h("a", { class: "button primary", href: `#/lessons/${lesson.id}`, "aria-label": `View lesson: ${title}` }, "View");
+  }
+  if (IN_FLIGHT.has(lesson.generationStatus) && live.connected()) {
+    const label = `Read as it is written: ${title}`;
+    return h("a", { class: "button secondary", href: `#/lessons/${lesson.id}`, "aria-label": label }, "Read live");
   }
   if (CAN_GENERATE.has(lesson.generationStatus)) {
     return h(

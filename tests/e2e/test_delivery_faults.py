@@ -19,6 +19,7 @@ from domain.lesson_writer import GAVE_UP, WILL_RETRY
 from tests.conftest import LOG_DIR, Stack, running_stack
 from tests.e2e.conftest import Host, Learner, start_host
 from tests.support.fake_llm import FakeLlmServer, Reply
+from tests.support.reliability import Figures, record
 from tests.support.samples import lesson_json
 
 pytestmark = pytest.mark.timeout(180)
@@ -141,7 +142,11 @@ def _drained(stack: Stack, limit: float = 60) -> None:
 
 
 def test_duplicate_messages_write_the_lesson_once(
-    stack: Stack, llm: FakeLlmServer, workers: list[Host], learner_on: Callable[..., Learner]
+    stack: Stack,
+    llm: FakeLlmServer,
+    workers: list[Host],
+    learner_on: Callable[..., Learner],
+    request: pytest.FixtureRequest,
 ) -> None:
     llm.default("groq", Reply.hang(0.5, Reply.ok(lesson_json())))  # slow: duplicates overlap
     first = _worker(stack, llm, workers)
@@ -149,6 +154,7 @@ def test_duplicate_messages_write_the_lesson_once(
     learner = learner_on(first)
     [lesson_id] = _roadmap(learner, lessons=1, prefetch=0)
 
+    started = time.monotonic()
     assert learner.http.post(f"/api/lessons/{lesson_id}/generate").status_code == 202
     body = json.dumps(
         {"lessonId": lesson_id, "userId": learner.user_id, "requestedAt": "2026-11-25T00:00:00Z"}
@@ -159,6 +165,7 @@ def test_duplicate_messages_write_the_lesson_once(
 
     lesson = _settled(learner, lesson_id)
     _drained(stack)
+    _record(request, "19 duplicate messages for one lesson, on 2 workers", lesson, llm, started)
     assert lesson["generationStatus"] == "completed"
     assert lesson["provider"] == "groq"
     assert lesson["deliveries"] == 1
@@ -166,7 +173,11 @@ def test_duplicate_messages_write_the_lesson_once(
 
 
 def test_lesson_of_a_killed_worker_is_finished_by_another(
-    stack: Stack, llm: FakeLlmServer, workers: list[Host], learner_on: Callable[..., Learner]
+    stack: Stack,
+    llm: FakeLlmServer,
+    workers: list[Host],
+    learner_on: Callable[..., Learner],
+    request: pytest.FixtureRequest,
 ) -> None:
     llm.script("groq", Reply.hang(120))  # the first worker never gets its answer
     llm.default("groq", Reply.ok(lesson_json()))
@@ -181,10 +192,13 @@ def test_lesson_of_a_killed_worker_is_finished_by_another(
 
     doomed.process.kill()
     doomed.process.wait()
+    killed = time.monotonic()
     survivor = _worker(stack, llm, workers, GENERATION_LEASE_SECONDS="3")
     learner = learner_on(survivor, learner.user_id)
 
     lesson = _settled(learner, lesson_id)
+    fault = "the worker writing a lesson killed (SIGKILL; lease 3 s), another started"
+    _record(request, fault, lesson, llm, killed, unanswered=1, since="the kill")
     assert lesson["generationStatus"] == "completed"
     assert lesson["deliveries"] == 2
     assert lesson["requeues"] == 1  # the sweeper's repair: the first message is still held
@@ -192,7 +206,11 @@ def test_lesson_of_a_killed_worker_is_finished_by_another(
 
 
 def test_always_failing_provider_fails_the_lesson_then_the_learner_retries(
-    stack: Stack, llm: FakeLlmServer, workers: list[Host], learner_on: Callable[..., Learner]
+    stack: Stack,
+    llm: FakeLlmServer,
+    workers: list[Host],
+    learner_on: Callable[..., Learner],
+    request: pytest.FixtureRequest,
 ) -> None:
     llm.default("groq", Reply.error(500))
     host = _worker(stack, llm, workers, LLM_BREAKER_REST_SECONDS=str(BREAKER_REST))
@@ -212,16 +230,24 @@ def test_always_failing_provider_fails_the_lesson_then_the_learner_retries(
 
     llm.default("groq", Reply.ok(lesson_json()))
     time.sleep(BREAKER_REST)  # the outage is over and the rest with it
+    back = time.monotonic()
     retry = learner.http.post(f"/api/lessons/{lesson_id}/generate")
     assert retry.status_code == 202
     assert retry.json()["generationError"] is None
     lesson = _settled(learner, lesson_id)
+    fault = "the only provider answering 500 to every call, until the learner retries"
+    outcome = f"failed with a reason after {failed['deliveries']} deliveries, then"
+    _record(request, fault, lesson, llm, back, since="the provider coming back", did=outcome)
     assert lesson["generationStatus"] == "completed"
     assert lesson["deliveries"] == 1
 
 
 def test_lessons_in_flight_survive_a_cosmos_restart(
-    stack: Stack, llm: FakeLlmServer, workers: list[Host], learner_on: Callable[..., Learner]
+    stack: Stack,
+    llm: FakeLlmServer,
+    workers: list[Host],
+    learner_on: Callable[..., Learner],
+    request: pytest.FixtureRequest,
 ) -> None:
     llm.default("groq", Reply.hang(1.0, Reply.ok(lesson_json())))
     first = _worker(stack, llm, workers, GENERATION_LEASE_SECONDS="5")
@@ -233,20 +259,28 @@ def test_lessons_in_flight_survive_a_cosmos_restart(
         assert time.monotonic() < deadline
         time.sleep(0.05)
 
+    down = time.monotonic()
     stack.emulators.restart_cosmos(down_for=2.0)
 
     settled = [_settled(learner, lesson_id, limit=120) for lesson_id in lesson_ids]
+    fault = "Cosmos DB stopped for 2 s and restarted with 8 lessons in flight on 2 workers"
+    _record(request, fault, settled, llm, down, since="Cosmos DB going down")
     assert [lesson["generationStatus"] for lesson in settled] == ["completed"] * 8
 
 
 def test_a_burst_of_300_lessons_is_written_once_each(
-    stack: Stack, llm: FakeLlmServer, workers: list[Host], learner_on: Callable[..., Learner]
+    stack: Stack,
+    llm: FakeLlmServer,
+    workers: list[Host],
+    learner_on: Callable[..., Learner],
+    request: pytest.FixtureRequest,
 ) -> None:
     llm.default("groq", Reply.ok(lesson_json()))
     first = _worker(stack, llm, workers)
     _worker(stack, llm, workers)
     learners = [learner_on(first) for _ in range(30)]
 
+    started = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(max_workers=10) as pool:
         roadmaps = list(pool.map(lambda one: (one, _roadmap(one, 10, prefetch=10)), learners))
         settled = list(
@@ -257,8 +291,45 @@ def test_a_burst_of_300_lessons_is_written_once_each(
         )
 
     lessons = [lesson for group in settled for lesson in group]
+    fault = "a burst: 30 learners asking for 10 lessons each at once, on 2 workers"
+    _record(request, fault, lessons, llm, started, since="the first request (no fault)")
     assert len(lessons) == 300
     assert {lesson["generationStatus"] for lesson in lessons} == {"completed"}
     assert {lesson["deliveries"] for lesson in lessons} == {1}
     assert len(llm.successes("groq")) == 300  # zero duplicate provider calls
     assert len(llm.requests("groq")) == 300
+
+
+def _record(
+    request: pytest.FixtureRequest,
+    fault: str,
+    lessons: dict[str, Any] | list[dict[str, Any]],
+    llm: FakeLlmServer,
+    started: float,
+    *,
+    since: str = "the request",
+    unanswered: int = 0,
+    did: str = "",
+) -> None:
+    """The scenario's figures for docs/reliability.md (``tests/support/reliability.py``)."""
+    group = lessons if isinstance(lessons, list) else [lessons]
+    statuses = [lesson["generationStatus"] for lesson in group]
+    deliveries = sorted({lesson["deliveries"] for lesson in group})
+    outcome = (
+        f"{did} {statuses.count('completed')} of {len(group)} completed; delivered "
+        f"{'/'.join(map(str, deliveries))} time(s), re-queued "
+        f"{sum(lesson['requeues'] for lesson in group)} time(s) in all"
+    )
+    record(
+        Figures(
+            scenario=str(request.node.nodeid),
+            fault=fault,
+            outcome=outcome.strip(),
+            asked=len(group),
+            completed=statuses.count("completed"),
+            failed=statuses.count("failed"),
+            model_calls=len(llm.requests("groq")) + unanswered,
+            recovery_seconds=round(time.monotonic() - started, 1),
+            recovered_from=since,
+        )
+    )

@@ -48,7 +48,7 @@ def test_requested_lesson_is_accepted_then_completed_with_valid_content(learner:
     lesson = learner.wait_for_lesson(lesson_id)
     assert lesson["generationStatus"] == "completed"
     assert lesson["generationError"] is None
-    assert lesson["progress"] == {"stage": "done", "percent": 100}
+    assert lesson["progress"] == {"stage": "done", "percent": 100, "sections": [], "sequence": 0}
     assert lesson["provider"] == "offline"
     assert lesson["generatedAt"]
     assert lesson["roadmapId"] == roadmap["id"]
@@ -65,7 +65,7 @@ def test_pending_lesson_has_no_content_yet(learner: Learner) -> None:
     lesson = learner.http.get(f"/api/lessons/{_lessons(roadmap)[0]['id']}").json()
     assert lesson["generationStatus"] == "pending"
     assert lesson["content"] is None
-    assert lesson["progress"] == {"stage": "waiting", "percent": 0}
+    assert lesson["progress"] == {"stage": "waiting", "percent": 0, "sections": [], "sequence": 0}
 
 
 def test_generating_a_completed_lesson_returns_it(learner: Learner) -> None:

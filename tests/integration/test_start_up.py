@@ -49,6 +49,21 @@ def test_a_missing_and_an_invalid_setting_stop_the_import_naming_both() -> None:
     assert "abc" not in last_line.replace("COSMOS_", "")
 
 
+def test_timings_that_contradict_the_host_stop_the_import_naming_the_settings() -> None:
+    result = _import_app(
+        **PROCESS_SETTINGS,
+        GENERATION_LEASE_SECONDS="45",  # the sweeper runs every minute
+        AzureFunctionsJobHost__functionTimeout="00:01:00",  # budgets of 90 s + 6 s by default
+    )
+
+    assert result.returncode == 1
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert "SWEEP_SCHEDULE must run more often than GENERATION_LEASE_SECONDS" in last_line
+    assert "LLM_LESSON_BUDGET_SECONDS plus RESEARCH_BUDGET_SECONDS" in last_line
+    assert "45" not in last_line
+    assert "00:01:00" not in last_line
+
+
 def test_a_secret_left_as_a_key_vault_reference_stops_the_import() -> None:
     reference = "@Microsoft.KeyVault(VaultName=kv-prod;SecretName=jwt)"
 

@@ -19,9 +19,16 @@ from tests.e2e.conftest import Learner
 from tests.security.conftest import Target, create_roadmap, lesson_ids, problem_faults
 
 # A body the operation would accept from the owner, so the request is a real attempt.
+_PLAN = {"title": "Mallory's lesson", "objectives": ["Take over the roadmap"]}
 ATTACK_BODIES: dict[str, Any] = {
     "GenerateLessonRequest": {"force": True},
     "ProgressUpdate": {"viewed": True, "completed": True},
+    "AddModuleRequest": {"title": "Mallory's module", "lessons": [_PLAN]},
+    "PlanModuleRequest": {"prompt": "a module mallory wants"},
+    "AddLessonRequest": {**_PLAN, "moduleId": str(uuid.uuid4())},
+    "PlanLessonRequest": {"moduleId": str(uuid.uuid4()), "prompt": "a lesson mallory wants"},
+    "RenameRequest": {"title": "Renamed by mallory"},
+    "ReorderRequest": {"modules": [{"moduleId": str(uuid.uuid4()), "lessonIds": ["x"]}]},
 }
 # Operations that must be among those attacked (the document could lose some, not this list).
 KNOWN = {
@@ -32,6 +39,15 @@ KNOWN = {
     ("POST", "/api/lessons/{lessonId}/generate"),
     ("DELETE", "/api/lessons/{lessonId}/generate"),
     ("PUT", "/api/lessons/{lessonId}/progress"),
+    ("POST", "/api/roadmaps/{roadmapId}/modules"),
+    ("POST", "/api/roadmaps/{roadmapId}/modules/from-prompt"),
+    ("PATCH", "/api/roadmaps/{roadmapId}/modules/{moduleId}"),
+    ("DELETE", "/api/roadmaps/{roadmapId}/modules/{moduleId}"),
+    ("PUT", "/api/roadmaps/{roadmapId}/order"),
+    ("POST", "/api/roadmaps/{roadmapId}/lessons"),
+    ("POST", "/api/roadmaps/{roadmapId}/lessons/from-prompt"),
+    ("PATCH", "/api/roadmaps/{roadmapId}/lessons/{lessonId}"),
+    ("DELETE", "/api/roadmaps/{roadmapId}/lessons/{lessonId}"),
 }
 _PARAMETER = re.compile(r"\{(\w+Id)\}")
 
@@ -57,6 +73,19 @@ class Victim:
     roadmaps: list[dict[str, Any]]
     queued: str
     viewed: str
+
+    def paths(self, template: str, names: list[str]) -> list[str]:
+        """``template`` with each combination of her ids it can take: a module or a lesson
+        nested under a roadmap is named with that roadmap."""
+        if names == ["roadmapId", "moduleId"] or names == ["roadmapId", "lessonId"]:
+            child = names[1]
+            return [
+                template.replace("{roadmapId}", roadmap["id"]).replace(f"{{{child}}}", value)
+                for roadmap in self.roadmaps
+                for value in Victim(self.learner, [roadmap], self.queued, self.viewed).ids(child)
+            ]
+        assert len(names) == 1, f"{template}: these ids together are new; extend the attack"
+        return [template.replace(f"{{{names[0]}}}", value) for value in self.ids(names[0])]
 
     def ids(self, name: str) -> list[str]:
         """Every id of hers that a route parameter called ``name`` could take."""
@@ -115,9 +144,7 @@ def _attacks(openapi: dict[str, Any], victim: Victim) -> list[Attack]:
                 model = ref.rsplit("/", 1)[-1]
                 assert model in ATTACK_BODIES, f"no attack body for {model}: add one"
                 body = ATTACK_BODIES[model]
-            assert len(names) == 1, f"{template}: more than one id; extend the attack"
-            for value in victim.ids(names[0]):
-                path = template.replace(f"{{{names[0]}}}", value)
+            for path in victim.paths(template, names):
                 attacks.append(Attack(method.upper(), template, path, body))
     return attacks
 
@@ -149,20 +176,27 @@ def outcome(target: Target, openapi: dict[str, Any], victim: Victim) -> Outcome:
     attacks = _attacks(openapi, victim)
     mallory = target.learner("mallory")
     etags = {key: value[1] for key, value in before.items() if isinstance(value, tuple)}
+    roadmap_etags = {
+        roadmap["id"]: victim.learner.http.get(f"/api/roadmaps/{roadmap['id']}").headers["ETag"]
+        for roadmap in victim.roadmaps
+    }
     answers = []
     for attack in attacks:
         headers = _spoofed(victim)
         lesson_id = attack.path.split("/")[3]
         if attack.method == "GET" and lesson_id in etags:
             headers["If-None-Match"] = etags[lesson_id]  # a 304 would say "it exists"
+        if attack.method != "GET" and lesson_id in roadmap_etags:  # her ETag: a real edit
+            headers["If-Match"] = roadmap_etags[lesson_id]
         answers.append(
             mallory.http.request(attack.method, attack.path, json=attack.body, headers=headers)
         )
     missing = {}
     for attack in attacks:
         if attack.template not in missing:
-            name = _PARAMETER.findall(attack.template)[0]
-            path = attack.template.replace(f"{{{name}}}", str(uuid.uuid4()))
+            path = attack.template
+            for name in _PARAMETER.findall(attack.template):
+                path = path.replace(f"{{{name}}}", str(uuid.uuid4()))
             response = mallory.http.request(attack.method, path, json=attack.body)
             missing[attack.template] = response.json()
     after = victim.snapshot()

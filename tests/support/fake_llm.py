@@ -11,6 +11,12 @@ Routes, each imitating one real API:
 - ``POST /compatible-mode/v1/chat/completions``: Alibaba DashScope's OpenAI-compatible mode (Qwen),
   or any OpenAI-compatible host. Key: ``Authorization: Bearer``.
 
+Streamed answers (``tests.support.fake_llm_stream`` holds their wire formats): the two chat routes
+answer a ``"stream": true`` request with server-sent ``chat.completion.chunk`` events, and
+``POST /{version}/models/{model}:streamGenerateContent`` (``?alt=sse``) is Gemini's stream. A
+scripted ``Reply.ok`` is streamed to such a request, paced as it says; an error is answered before
+any stream, with its status, as the real hosts do.
+
 Tests script what each provider answers (``Reply``) and read back what was sent
 (``RecordedRequest``). Everything goes over real HTTP, so a subprocess pointed at ``root_url``
 (the devhost) is served too.
@@ -24,7 +30,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from types import TracebackType
 from typing import Any, Literal, Self
@@ -32,8 +38,10 @@ from typing import Any, Literal, Self
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.support.fake_llm_stream import Script, respond
 
 PROVIDERS = ("groq", "gemini", "qwen")
 PATHS = {  # the route that imitates each provider's API (see the module docstring)
@@ -41,6 +49,7 @@ PATHS = {  # the route that imitates each provider's API (see the module docstri
     "gemini": "/{version}/models/{model}:generateContent",
     "qwen": "/compatible-mode/v1/chat/completions",
 }
+GEMINI_STREAM_PATH = "/{version}/models/{model}:streamGenerateContent"
 MALFORMED_TEXT = "Sure! Here is your lesson: {oops"
 
 # Per HTTP status: Gemini's google.rpc status, and the OpenAI-style error (type, code) Groq sends.
@@ -71,6 +80,10 @@ class Reply:
     millis: bool = False
     seconds: float = 0.0
     then: "Reply | None" = None
+    stream_seconds: float = 0.0
+    pieces: int = 8
+    first_byte: float = 0.0
+    cut_after: int | None = None
 
     @classmethod
     def ok(
@@ -79,10 +92,30 @@ class Reply:
         *,
         prompt_tokens: int = 11,
         completion_tokens: int = 22,
+        stream_seconds: float = 0.0,
+        pieces: int = 8,
+        first_byte: float = 0.0,
+        cut_after: int | None = None,
     ) -> "Reply":
-        """A 200 whose message text is ``content`` (a dict or list is JSON-encoded)."""
+        """A 200 whose message text is ``content`` (a dict or list is JSON-encoded).
+
+        To a streaming request the text goes in up to ``pieces`` near-equal pieces spread over
+        about ``stream_seconds``; ``cut_after`` drops the connection after that many characters
+        of text, without a finish reason, usage or ``[DONE]``. ``first_byte`` delays the answer,
+        streamed or not, by that many seconds before anything is sent.
+        """
         text = content if isinstance(content, str) else json.dumps(content)
-        return cls("ok", 200, text, prompt_tokens, completion_tokens)
+        return cls(
+            "ok",
+            200,
+            text,
+            prompt_tokens,
+            completion_tokens,
+            stream_seconds=stream_seconds,
+            pieces=pieces,
+            first_byte=first_byte,
+            cut_after=cut_after,
+        )
 
     @classmethod
     def rate_limited(
@@ -121,6 +154,9 @@ class RecordedRequest:
     headers: dict[str, str]
     body: dict[str, Any]
     status: int
+    streamed: bool = False  # asked for a streamed answer
+    # When the answer's first byte went out (``time.monotonic``): after any hang or first_byte.
+    answered_at: float = field(default_factory=time.monotonic)
 
 
 def _seconds(value: float) -> str:
@@ -212,7 +248,7 @@ class FakeLlmServer:
         self.qwen_base_url = f"{self.root_url}/compatible-mode/v1"
         routes = [
             Route(path, partial(self._answer, provider), methods=["POST"])
-            for provider, path in PATHS.items()
+            for provider, path in [*PATHS.items(), ("gemini", GEMINI_STREAM_PATH)]
         ]
         app = Starlette(routes=routes, lifespan=self._lifespan)
         # ws="none": nothing here speaks WebSocket, and the websockets import can warn.
@@ -280,7 +316,7 @@ class FakeLlmServer:
         self._closing = asyncio.Event()
         yield
 
-    async def _answer(self, provider: str, request: Request) -> JSONResponse:
+    async def _answer(self, provider: str, request: Request) -> Response:
         """Check the key, take the next reply, wait out any hang, answer and record it."""
         headers = dict(request.headers)  # Starlette lower-cases the names
         try:
@@ -299,19 +335,45 @@ class FakeLlmServer:
                 queue = self._queues[provider]
                 reply = queue.pop(0) if queue else self._defaults[provider]
         while reply.kind == "hang":
-            assert self._closing is not None  # the lifespan sets it before any request
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self._closing.wait(), reply.seconds)
+            await self._pause(reply.seconds)
             reply = reply.then or Reply.ok("{}")
-        if provider == "gemini":
-            payload = _gemini_body(reply, request.path_params["model"])
-        else:
-            payload = _openai_body(provider, reply, str(body.get("model", "")))
+        await self._pause(reply.first_byte)
+        model = request.path_params["model"] if provider == "gemini" else str(body.get("model", ""))
+        streamed = _streamed(provider, request, body)
         with self._lock:
             if generation == self._generation:
-                recorded = RecordedRequest(provider, request.url.path, headers, body, reply.status)
+                path = request.url.path
+                recorded = RecordedRequest(provider, path, headers, body, reply.status, streamed)
                 self._recorded.append(recorded)
+        if streamed and reply.kind == "ok":
+            script = Script(
+                reply.text,
+                reply.prompt_tokens,
+                reply.completion_tokens,
+                reply.stream_seconds,
+                reply.pieces,
+                reply.cut_after,
+            )
+            usage = bool((body.get("stream_options") or {}).get("include_usage"))
+            return respond(provider, script, model, include_usage=usage, pause=self._pause)
+        if provider == "gemini":
+            payload = _gemini_body(reply, model)
+        else:
+            payload = _openai_body(provider, reply, model)
         return JSONResponse(payload, status_code=reply.status, headers=_retry_headers(reply))
+
+    async def _pause(self, seconds: float) -> None:
+        """Wait ``seconds``, or less if the server is closing; other requests go on."""
+        if seconds > 0:
+            assert self._closing is not None  # the lifespan sets it before any request
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), seconds)
+
+
+def _streamed(provider: str, request: Request, body: dict[str, Any]) -> bool:
+    if provider == "gemini":
+        return request.url.path.endswith(":streamGenerateContent")
+    return body.get("stream") is True
 
 
 def _check(provider: str) -> str:

@@ -17,6 +17,7 @@ from itertools import count
 from typing import Any
 
 from adapters.llm.offline import OfflineProvider
+from domain.allowances import allowance_state, window_start
 from domain.chain import ChainPolicy, ProviderChain
 from domain.content import LessonContent
 from domain.cooldowns import Cooldowns
@@ -26,11 +27,13 @@ from domain.lesson_cache import CachedLesson
 from domain.live import LiveEvent
 from domain.ports import (
     Allowance,
+    AllowanceState,
     Draft,
     GenerationMessage,
     GenerationQueue,
     LessonBrief,
     LessonCache,
+    LessonChanges,
     LessonRepository,
     LlmChain,
     LlmProvider,
@@ -111,6 +114,8 @@ class FakeLessonRepository:
         self.history: list[Lesson] = []
         # (lesson id, stage) of each progress report written as a partial update.
         self.patched: list[tuple[str, Stage]] = []
+        # (lesson id, changes) of each skeleton change a roadmap edit wrote.
+        self.revised: list[tuple[str, LessonChanges]] = []
 
     def put(self, lesson: Lesson) -> Lesson:
         """Store ``lesson`` as it is (test set-up); return the stored copy."""
@@ -188,6 +193,19 @@ class FakeLessonRepository:
     def _next_version(self) -> str:
         return f"etag-{next(self._versions)}"
 
+    async def delete(self, user_id: str, lesson_id: str) -> None:
+        self._lessons.pop((user_id, lesson_id), None)
+
+    async def revise(self, user_id: str, lesson_id: str, changes: LessonChanges) -> bool:
+        """As Cosmos patches with a filter: only while the lesson is not in flight."""
+        stored = await self.get(user_id, lesson_id)
+        if stored.status in (GenerationStatus.QUEUED, GenerationStatus.GENERATING):
+            return False
+        fields = {k: v for k, v in vars(changes).items() if v is not None}
+        self.put(stored.model_copy(update=fields))
+        self.revised.append((lesson_id, changes))
+        return True
+
     async def report_progress(self, lesson: Lesson) -> None:
         """As ``save``, but only progress, lease and ``updated_at`` reach the stored copy."""
         key = (lesson.user_id, lesson.id)
@@ -204,10 +222,12 @@ class FakeLessonRepository:
 
 
 class FakeRoadmapRepository:
-    """Roadmaps in a dict, stored as copies."""
+    """Roadmaps in a dict, stored as copies, with versions checked like Cosmos etags."""
 
     def __init__(self) -> None:
         self._roadmaps: dict[tuple[str, str], Roadmap] = {}
+        self._versions = count(1)
+        self.replaced = 0
 
     def all(self) -> list[Roadmap]:
         """Copies of every stored roadmap."""
@@ -217,7 +237,18 @@ class FakeRoadmapRepository:
         key = (roadmap.user_id, roadmap.id)
         if key in self._roadmaps:
             raise AssertionError(f"roadmap {roadmap.id} added twice")
+        roadmap.version = f"roadmap-etag-{next(self._versions)}"
         self._roadmaps[key] = roadmap.model_copy(deep=True)
+
+    async def replace(self, roadmap: Roadmap) -> None:
+        key = (roadmap.user_id, roadmap.id)
+        if key not in self._roadmaps:
+            raise NotFound("roadmap", roadmap.id)
+        if self._roadmaps[key].version != roadmap.version:
+            raise ConcurrencyConflict(f"roadmap {roadmap.id} changed since it was read")
+        roadmap.version = f"roadmap-etag-{next(self._versions)}"
+        self._roadmaps[key] = roadmap.model_copy(deep=True)
+        self.replaced += 1
 
     async def for_user(
         self, user_id: str, *, offset: int = 0, limit: int | None = None
@@ -269,6 +300,9 @@ class FakeProgressRepository:
             if progress.viewed_at is not None or progress.completed_at is not None
         ]
 
+    async def delete(self, user_id: str, lesson_id: str) -> None:
+        self._progress.pop((user_id, lesson_id), None)
+
 
 # 2026-01-01T00:00:00Z: the start of an hour and of a day, so windows are easy to reason about.
 WINDOW_START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -290,6 +324,8 @@ class FakeQuota:
         )
         self.clock = clock or FakeUtcClock(WINDOW_START)
         self._spent: dict[tuple[str, str, int], int] = {}
+        # Raised by ``standing`` while set: storage that cannot be read.
+        self.unreadable: Exception | None = None
 
     def spent(self, user_id: str, kind: str) -> int:
         """How much ``user_id`` has spent of ``kind`` in the current window."""
@@ -309,11 +345,17 @@ class FakeQuota:
         if spent >= count:
             self._spent[user_id, kind, start] = spent - count
 
+    async def standing(self, user_id: str, kind: str) -> AllowanceState:
+        if self.unreadable is not None:
+            raise self.unreadable
+        limit, seconds = self.limits[kind]
+        return allowance_state(kind, limit, seconds, self.spent(user_id, kind), self.clock())
+
     def _window(self, kind: str) -> tuple[int, float]:
         _, seconds = self.limits[kind]
-        now = self.clock().timestamp()
-        start = int(now // seconds) * seconds
-        return start, start + seconds - now
+        now = self.clock()
+        start = window_start(now, seconds)
+        return start, start + seconds - now.timestamp()
 
 
 class FakeQueue:
@@ -396,6 +438,7 @@ class FakeProvider:
         *,
         lesson: Iterable[Reply] = (),
         outline: Iterable[Reply] = (),
+        plans: Iterable[Reply] = (),
         needs_network: bool = True,
         clock: FakeClock | None = None,
         takes: float = 0.0,
@@ -414,6 +457,8 @@ class FakeProvider:
         self.tasks: list[LlmTask] = []
         self.time_limits: list[float] = []
         self._script = {TaskKind.LESSON: deque(lesson), TaskKind.OUTLINE: deque(outline)}
+        planned = deque(plans)  # modules and lessons asked for by prompt share one script
+        self._script.update({TaskKind.MODULE: planned, TaskKind.LESSON_PLAN: planned})
         self._clock = clock
         self._takes = takes
 

@@ -15,10 +15,12 @@ import azure.functions as func
 from adapters.auth import TokenVerifier, dev_secret
 from adapters.settings import settings_from
 from devhost.functions import FunctionSpec, discover, load_app
+from domain.allowances import Allowances
 from domain.cooldowns import Cooldowns
 from domain.learning import LearnerService
 from domain.lesson_requests import LessonRequests
 from domain.lesson_writer import LessonWriter
+from domain.roadmap_editor import RoadmapEditor
 from domain.roadmap_service import RoadmapService
 from domain.stats_service import StatsService
 from domain.sweeper import Sweeper
@@ -104,9 +106,19 @@ class Served:
                 self.lessons, self.queue, queued_for=60, max_requeues=3, telemetry=telemetry
             ),
             stats=StatsService(self.roadmap_store, self.lessons, self.progress),
+            editor=RoadmapEditor(
+                self.roadmap_store,
+                self.lessons,
+                self.progress,
+                chain,
+                planning_budget=20.0,
+                quota=self.quota,
+                telemetry=telemetry,
+            ),
             cooldowns=Cooldowns(),
             telemetry=telemetry,
             probes={"cosmos": _answers, "queue": _answers},
+            allowances=Allowances(self.quota),
         )
         self.token = self.verifier.issue(USER)
         self._serving = serving(self.services)

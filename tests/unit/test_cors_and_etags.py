@@ -14,7 +14,7 @@ OTHER_ALLOWED = "http://localhost:5173"
 CONFIGURED = f" {ALLOWED_ORIGIN}/ , {OTHER_ALLOWED},"
 GRANT = {
     "Access-Control-Allow-Origin": ALLOWED_ORIGIN,
-    "Access-Control-Expose-Headers": "ETag, Location, Retry-After",
+    "Access-Control-Expose-Headers": "ETag, Location, Retry-After, RateLimit-Policy, RateLimit",
 }
 ETAG = _etag("etag-7|None|None")
 

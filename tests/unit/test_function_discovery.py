@@ -28,7 +28,17 @@ HTTP_ROUTES = {
     "web_file": ("app/{file}", ["GET"]),
     "dev_token": ("dev/token", ["POST"]),
     "get_my_stats": ("me/stats", ["GET"]),
+    "get_my_allowances": ("me/allowances", ["GET"]),
     "negotiate_notifications": ("notifications/negotiate", ["POST"]),
+    "add_module": ("roadmaps/{roadmapId}/modules", ["POST"]),
+    "plan_module": ("roadmaps/{roadmapId}/modules/from-prompt", ["POST"]),
+    "rename_module": ("roadmaps/{roadmapId}/modules/{moduleId}", ["PATCH"]),
+    "remove_module": ("roadmaps/{roadmapId}/modules/{moduleId}", ["DELETE"]),
+    "reorder_roadmap": ("roadmaps/{roadmapId}/order", ["PUT"]),
+    "add_lesson": ("roadmaps/{roadmapId}/lessons", ["POST"]),
+    "plan_lesson": ("roadmaps/{roadmapId}/lessons/from-prompt", ["POST"]),
+    "rename_lesson": ("roadmaps/{roadmapId}/lessons/{lessonId}", ["PATCH"]),
+    "remove_lesson": ("roadmaps/{roadmapId}/lessons/{lessonId}", ["DELETE"]),
 }
 QUEUES = {
     "write_lesson": "lesson-generation",
@@ -51,7 +61,15 @@ MODULES = {
     "web_file": "functions.webapp",
     "dev_token": "functions.webapp",
     "get_my_stats": "functions.me",
+    "get_my_allowances": "functions.me",
     "negotiate_notifications": "functions.notifications",
+    **dict.fromkeys(
+        ["add_module", "plan_module", "rename_module", "remove_module", "reorder_roadmap"],
+        "functions.roadmap_edits",
+    ),
+    **dict.fromkeys(
+        ["add_lesson", "plan_lesson", "rename_lesson", "remove_lesson"], "functions.lesson_edits"
+    ),
     "write_lesson": "functions.lesson_worker",
     "fail_poisoned_lesson": "functions.lesson_worker",
     "sweep_stuck_lessons": "functions.maintenance",

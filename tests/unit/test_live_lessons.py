@@ -59,17 +59,20 @@ async def _lesson_json(**changes: object) -> dict[str, object]:
     return data | changes
 
 
-async def test_sections_are_shown_one_by_one_each_only_once_whole():
+async def test_sections_are_shown_one_by_one_each_as_soon_as_it_closes():
     data = await _lesson_json()
     text = json.dumps(data)
     published = Collected()
     live = LiveLesson(published, delivery=1)
     first_end = text.index("}", text.index('"sections"')) + 1
 
-    await live.text(text[:first_end])  # the first section has closed, but may not be the last
+    await live.text(text[: first_end - 1])  # the first section's object is still open
+    await live.close()
     assert published.events == []
-    await live.text(text[first_end : first_end + 3])  # the next one begins
-    for start in range(first_end + 3, len(text), 7):
+    await live.text(text[first_end - 1 : first_end])  # it closes
+    await live.close()
+    assert [e.index for e in published.events] == [0]
+    for start in range(first_end, len(text), 7):
         await live.text(text[start : start + 7])
     await live.close()
 
@@ -78,6 +81,27 @@ async def test_sections_are_shown_one_by_one_each_only_once_whole():
     assert [e.sequence for e in published.events] == list(range(1, len(sections) + 1))
     assert [e.section for e in published.events] == sections
     assert {e.delivery for e in published.events} == {1}
+
+
+async def test_only_the_sections_list_counts_whatever_the_strings_say():
+    tricky = {
+        "summary": 'Mentions "sections": [{"heading": "x"}] } ] \\ in text',
+        "sectionsLike": [{"heading": "not a section", "body": "no"}],
+        "sections": [
+            {"heading": "A } brace", "body": 'Quotes \\" and ] brackets {"a": 1}'},
+            {"heading": "Second", "body": "Two."},
+        ],
+        "quiz": [{"question": "sections?", "options": ["a", "b"]}],
+    }
+    text = json.dumps(tricky)
+    published = Collected()
+    live = LiveLesson(published, delivery=1)
+
+    for char in text:  # the worst case: a character at a time
+        await live.text(char)
+    await live.close()
+
+    assert [e.section.heading for e in published.events if e.section] == ["A } brace", "Second"]
 
 
 async def test_a_streamed_section_is_cleaned_as_the_stored_lesson_is():

@@ -13,10 +13,19 @@ import pytest
 
 from devhost.functions import FunctionSpec
 from devhost.hostconfig import HostConfig
+from domain.edit_requests import (
+    AddLessonRequest,
+    AddModuleRequest,
+    PlanLessonRequest,
+    PlanModuleRequest,
+    RenameRequest,
+    ReorderRequest,
+)
 from domain.lesson import GenerationStatus
 from domain.ports import Allowance
 from domain.progress import ProgressUpdate
 from domain.roadmap import CreateRoadmapRequest
+from functions.allowances import RATE_LIMIT_FIELDS
 from functions.api import OPERATIONS, document
 from functions.lessons import GenerateLessonRequest
 from functions.problems import ProblemDetails
@@ -36,6 +45,25 @@ BODIES = {
     "put_progress": (ProgressUpdate, True),
     "generate_lesson": (GenerateLessonRequest, False),
     "dev_token": (DevTokenRequest, True),
+    "add_module": (AddModuleRequest, True),
+    "plan_module": (PlanModuleRequest, True),
+    "rename_module": (RenameRequest, True),
+    "reorder_roadmap": (ReorderRequest, True),
+    "add_lesson": (AddLessonRequest, True),
+    "plan_lesson": (PlanLessonRequest, True),
+    "rename_lesson": (RenameRequest, True),
+}
+# Roadmap edits: each needs the roadmap's ETag as If-Match (a required header parameter).
+EDITS = {
+    "add_module",
+    "plan_module",
+    "rename_module",
+    "remove_module",
+    "reorder_roadmap",
+    "add_lesson",
+    "plan_lesson",
+    "rename_lesson",
+    "remove_lesson",
 }
 OUTLINE = [{"title": "Basics", "lessons": [{"title": "Variables", "objectives": ["Name values"]}]}]
 
@@ -111,7 +139,7 @@ def test_every_route_and_method_served_is_documented_once_and_nothing_else(
     }
 
     assert documented == served
-    assert len(OPERATIONS) == len(documented) == 14
+    assert len(OPERATIONS) == len(documented) == 15 + len(EDITS)
     assert specs["cors_preflight"].trigger["methods"] == ["OPTIONS"]
 
 
@@ -137,7 +165,9 @@ def test_secured_operations_need_the_bearer_token_and_document_401_and_503(doc: 
         "cancel_generation",
         "put_progress",
         "get_my_stats",
+        "get_my_allowances",
         "negotiate_notifications",
+        *EDITS,
     }
 
 
@@ -168,7 +198,21 @@ def test_path_parameters_are_the_route_parameters(doc: dict[str, Any]):
             in_path = [p for p in operation["parameters"] if p["in"] == "path"]
             assert [p["name"] for p in in_path] == named
             assert all(p["required"] for p in in_path)
-            assert all(p["in"] in ("path", "query") for p in operation["parameters"])
+            assert all(p["in"] in ("path", "query", "header") for p in operation["parameters"])
+
+
+def test_every_roadmap_edit_requires_if_match_and_documents_412_and_428(doc: dict[str, Any]):
+    for name, (_, _, operation) in _operations(doc).items():
+        headers = [p for p in operation["parameters"] if p["in"] == "header"]
+        if name not in EDITS:
+            assert headers == [], name
+            continue
+        assert headers == [
+            {"name": "If-Match", "in": "header", "required": True, "schema": {"type": "string"}}
+        ]
+        assert {"404", "412", "428"} <= set(operation["responses"]), name
+        success = "201" if name.startswith(("add_", "plan_")) else "200"
+        assert "ETag" in operation["responses"][success]["headers"], name
 
 
 def test_the_roadmap_list_documents_its_paging_parameters(doc: dict[str, Any]):
@@ -212,8 +256,8 @@ def test_accepted_responses_say_where_and_when_to_look_again(doc: dict[str, Any]
     }
 
     assert accepted == {
-        "generate_lesson": {"Location", "Retry-After"},
-        "generate_module": {"Retry-After"},
+        "generate_lesson": {"Location", "Retry-After", *RATE_LIMIT_FIELDS},
+        "generate_module": {"Retry-After", *RATE_LIMIT_FIELDS},
     }
 
 
@@ -225,9 +269,11 @@ def test_refusals_past_an_allowance_document_retry_after(doc: dict[str, Any]):
     }
 
     assert limited == {
-        "create_roadmap": {"Retry-After"},
-        "generate_lesson": {"Retry-After"},
-        "generate_module": {"Retry-After"},
+        "create_roadmap": {"Retry-After", *RATE_LIMIT_FIELDS},
+        "generate_lesson": {"Retry-After", *RATE_LIMIT_FIELDS},
+        "generate_module": {"Retry-After", *RATE_LIMIT_FIELDS},
+        "plan_module": {"Retry-After", *RATE_LIMIT_FIELDS},
+        "plan_lesson": {"Retry-After", *RATE_LIMIT_FIELDS},
     }
 
 

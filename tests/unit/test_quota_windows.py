@@ -7,6 +7,7 @@ raises ``CosmosAccessConditionFailedError`` (412), a patch of a missing item
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, cast
 
 import pytest
@@ -21,7 +22,7 @@ from tests.unit.fakes import WINDOW_START, FakeUtcClock
 HOUR = 3_600
 LIMIT = 3
 KIND = Allowance.LESSONS
-_PREDICATE = re.compile(r"^FROM c WHERE c\.count <= (-?\d+)$")
+_PREDICATE = re.compile(r"^FROM c WHERE c\.count (<=|>=) (-?\d+)$")  # take's, refund's
 
 
 def _sdk_error(error_type: Callable[..., Exception], status: int) -> Exception:
@@ -43,6 +44,12 @@ class InMemoryContainer:
         item = self.items.get((user_id, item_id))
         return None if item is None else int(item["count"])
 
+    async def read_item(self, item: str, partition_key: str) -> dict[str, Any]:
+        stored = self.items.get((partition_key, item))
+        if stored is None:
+            raise _sdk_error(cosmos_errors.CosmosResourceNotFoundError, 404)
+        return dict(stored)
+
     async def patch_item(
         self,
         item: str,
@@ -58,7 +65,9 @@ class InMemoryContainer:
         if filter_predicate is not None:
             match = _PREDICATE.fullmatch(filter_predicate)
             assert match is not None, f"unexpected predicate {filter_predicate!r}"
-            if not stored["count"] <= int(match.group(1)):
+            operator, bound = match.group(1), int(match.group(2))
+            holds = stored["count"] <= bound if operator == "<=" else stored["count"] >= bound
+            if not holds:
                 raise _sdk_error(cosmos_errors.CosmosAccessConditionFailedError, 412)
         for operation in patch_operations:
             assert (operation["op"], operation["path"]) == ("incr", "/count"), operation
@@ -212,3 +221,51 @@ async def test_another_request_that_spends_the_rest_first_leaves_this_one_refuse
         await world.quota.take("alice", KIND)
 
     assert world.spent() == LIMIT
+
+
+# ``standing``: what is left, read from the same counter, spending nothing.
+
+
+async def test_a_window_nothing_was_spent_in_stands_whole_until_its_end():
+    world = World()
+    world.clock.advance(600)
+
+    state = await world.quota.standing("alice", KIND)
+
+    assert (state.kind, state.limit, state.remaining, state.window_seconds) == (
+        KIND,
+        LIMIT,
+        LIMIT,
+        HOUR,
+    )
+    assert state.resets_at == WINDOW_START + timedelta(hours=1)
+    assert state.resets_in_seconds == HOUR - 600
+    assert world.container.items == {}  # reading opened no counter
+
+
+async def test_standing_follows_takes_and_refunds_and_spends_nothing():
+    world = World()
+    await world.quota.take("alice", KIND, 2)
+    after_take = await world.quota.standing("alice", KIND)
+    await world.quota.refund("alice", KIND)
+    after_refund = await world.quota.standing("alice", KIND)
+    await world.quota.take("alice", KIND, 2)
+
+    assert (after_take.remaining, after_refund.remaining) == (1, 2)
+    assert (await world.quota.standing("alice", KIND)).remaining == 0
+    assert (await world.quota.standing("bob", KIND)).remaining == LIMIT
+    assert world.spent() == LIMIT
+
+
+async def test_a_used_up_allowance_stands_whole_again_the_moment_its_window_ends():
+    world = World()
+    await world.quota.take("alice", KIND, LIMIT)
+    world.clock.advance(HOUR - 0.5)
+    last_moment = await world.quota.standing("alice", KIND)
+
+    world.clock.advance(0.5)
+    next_window = await world.quota.standing("alice", KIND)
+
+    assert (last_moment.remaining, last_moment.resets_in_seconds) == (0, 1)
+    assert (next_window.remaining, next_window.resets_in_seconds) == (LIMIT, HOUR)
+    assert next_window.resets_at == last_moment.resets_at + timedelta(hours=1)
