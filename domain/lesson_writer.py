@@ -1,34 +1,33 @@
 """The worker's side of generation: claim a queued lesson, write it, store the outcome."""
 
 import logging
-import re
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from domain.base import utcnow
+from domain.briefs import brief_for, query_for
 from domain.claim import Claim, ClaimLost
 from domain.content import LessonContent, MarkdownCleaner
 from domain.errors import ConcurrencyConflict, FinalError, NotFound
 from domain.lesson import GenerationStatus, Lesson, ProviderAttempt, Source, Stage
-from domain.lesson_cache import CACHE_PROVIDER, REUSED, CachedLesson, cache_key
+from domain.lesson_cache import CACHE_PROVIDER, REUSED
+from domain.lesson_reuse import SharedLessons
 from domain.live import LiveEvent, LiveLesson
 from domain.ports import (
     GenerationMessage,
-    LessonBrief,
     LessonCache,
     LessonNotifier,
     LessonRepository,
     LlmChain,
     TaskKind,
 )
-from domain.research import Digest, Finding, Research, ResearchQuery, normalise_url
+from domain.research import Digest, Research, normalise_url
 from domain.telemetry import (
     ATTR_LESSON,
     ATTR_OUTCOME,
     ATTR_PROVIDER,
     ATTR_USER,
-    LESSON_CACHE_LOOKUPS,
     LESSONS_FAILED,
     LESSONS_POISONED,
     QUEUE_WAIT,
@@ -44,13 +43,6 @@ NO_RESEARCH = (
     "This lesson was written without outside research: no source answered in time. "
     "Check its facts against the official documentation."
 )
-# Words of a goal that say nothing about the technology to research.
-_COMMON = (
-    "a an and the of for to in on with how from into using learn learning understand master "
-    "basics basic introduction intro foundations fundamentals core concepts practice project "
-    "advanced beginner intermediate my i want become get getting started build building"
-)
-_COMMON_WORDS = frozenset(_COMMON.split())
 
 # What the learner is told: what they can do, never an exception's text (that goes to the logs
 # and ``diagnosis``, for ``python -m ops``).
@@ -116,8 +108,7 @@ class LessonWriter:
         self._lease = timedelta(seconds=lease_seconds)
         self._clock = clock
         self._telemetry = telemetry or NoTelemetry()
-        self._cache = cache
-        self._prompt_version = prompt_version
+        self._shared = SharedLessons(cache, prompt_version, self._telemetry) if cache else None
         self._notifier = notifier
         self._time_limit = time_limit
         self._clean = clean
@@ -228,7 +219,7 @@ class LessonWriter:
 
     async def _write(self, claim: Claim, until: float) -> None:
         lesson = claim.lesson
-        key = self._key(lesson)
+        key = self._shared.key(lesson) if self._shared is not None else None
         if key is not None and await self._reuse(claim, key, until):
             return
         with self._telemetry.span("lesson.research"):
@@ -264,8 +255,8 @@ class LessonWriter:
         await claim.finish(until)
         if live is not None:
             await live.completed()
-        if key is not None:
-            await self._share(key, lesson)
+        if key is not None and self._shared is not None:
+            await self._shared.offer(key, lesson)
 
     def _live(self, claim: Claim, urls: Sequence[str]) -> LiveLesson | None:
         """A follower of the answer being written, with a notifier to show it to; the claim's
@@ -282,24 +273,13 @@ class LessonWriter:
         claim.live = live
         return live
 
-    def _key(self, lesson: Lesson) -> str | None:
-        """The lesson's cache key; ``None`` without a cache. A forced rewrite still shares."""
-        if self._cache is None:
-            return None
-        return cache_key(brief_for(lesson), self._prompt_version())
-
     async def _reuse(self, claim: Claim, key: str, until: float) -> bool:
-        """Complete the lesson from the cache if an identical one was written; whether it was.
-
-        Not for a forced rewrite (the learner wants new content), nor when the entry is this
-        lesson's own earlier content (a failed forced rewrite retried must still write anew).
-        """
+        """Complete the lesson from the cache if an identical one was written; whether it was."""
+        assert self._shared is not None
         lesson = claim.lesson
-        if lesson.queued_from is GenerationStatus.COMPLETED:
-            return False
         started = time.perf_counter()
-        entry = await self._cached(key)
-        if entry is None or entry.lesson_id == lesson.id:
+        entry = await self._shared.entry_for(lesson, key)
+        if entry is None:
             return False
         ms = round((time.perf_counter() - started) * 1000)
         lesson.reuse(
@@ -313,30 +293,6 @@ class LessonWriter:
         )
         await claim.finish(until)
         return True
-
-    async def _cached(self, key: str) -> CachedLesson | None:
-        assert self._cache is not None
-        with self._telemetry.span("lesson.cache") as span:
-            try:
-                entry = await self._cache.get(key)
-                outcome = "hit" if entry is not None else "miss"
-            except Exception:  # the cache saves calls; without it the lesson is written anew
-                log.warning("lesson cache unreadable; writing anew", exc_info=True)
-                entry, outcome = None, "error"
-            span.set({ATTR_OUTCOME: outcome})
-        self._telemetry.count(LESSON_CACHE_LOOKUPS, 1, {ATTR_OUTCOME: outcome})
-        return entry
-
-    async def _share(self, key: str, lesson: Lesson) -> None:
-        """Offer a freshly written lesson to identical ones; templates are never shared."""
-        assert self._cache is not None
-        entry = CachedLesson.shareable(lesson)
-        if entry is None:
-            return
-        try:
-            await self._cache.put(key, entry)
-        except Exception:  # the lesson is stored; only later learners miss the reuse
-            log.warning("lesson %s could not be shared through the cache", lesson.id, exc_info=True)
 
     async def _research(self, claim: Claim) -> Digest:
         lesson = claim.lesson
@@ -398,26 +354,3 @@ def _problem(error: Exception) -> str:
 def _attempts_of(error: Exception) -> list[ProviderAttempt] | None:
     attempts = getattr(error, "attempts", None)
     return list(attempts) if attempts is not None else None
-
-
-def query_for(lesson: Lesson) -> ResearchQuery:
-    """What to research for a lesson: its title, tagged with the goal's and module's key words."""
-    text = f"{lesson.goal} {lesson.module_title}".lower()
-    words = (word.rstrip(".") for word in re.findall(r"[a-z][a-z0-9+#.]{0,24}", text))
-    tags = tuple(dict.fromkeys(w for w in words if w and w not in _COMMON_WORDS))
-    return ResearchQuery(text=lesson.title, tags=tags[:6])
-
-
-def brief_for(lesson: Lesson, references: tuple[Finding, ...] = ()) -> LessonBrief:
-    """What a provider is told about the lesson to write."""
-    return LessonBrief(
-        goal=lesson.goal,
-        skill_level=lesson.skill_level,
-        module_title=lesson.module_title,
-        title=lesson.title,
-        description=lesson.description,
-        objectives=tuple(lesson.objectives),
-        estimated_minutes=lesson.estimated_minutes,
-        references=references,
-        instructions=lesson.instructions,
-    )

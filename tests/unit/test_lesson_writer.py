@@ -7,6 +7,7 @@ import pytest
 
 from adapters.llm.offline import MODEL, OfflineProvider
 from domain.base import utcnow
+from domain.briefs import brief_for
 from domain.content import LessonContent
 from domain.errors import (
     NoProviderSucceeded,
@@ -15,7 +16,7 @@ from domain.errors import (
     ProviderUnavailable,
 )
 from domain.lesson import GenerationStatus, Lease, Lesson, Progress, Stage
-from domain.lesson_writer import COULD_NOT_WRITE, GAVE_UP, LessonWriter, brief_for
+from domain.lesson_writer import COULD_NOT_WRITE, GAVE_UP, LessonWriter
 from domain.ports import GenerationMessage, LlmProvider, TaskKind
 from tests.unit.fakes import (
     USER,

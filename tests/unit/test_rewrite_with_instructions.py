@@ -8,12 +8,13 @@ import pytest
 
 from adapters.llm.prompts import conversation
 from domain.base import utcnow
+from domain.briefs import brief_for
 from domain.content import LessonContent
 from domain.errors import InvalidRequest
 from domain.lesson import GenerationStatus, Lesson, Progress, ProviderAttempt, Stage
 from domain.lesson_cache import cache_key
 from domain.lesson_requests import LessonRequests
-from domain.lesson_writer import LessonWriter, brief_for
+from domain.lesson_writer import LessonWriter
 from domain.ports import Allowance, GenerationMessage, LessonBrief, LlmTask, TaskKind
 from domain.views import LessonView
 from tests.unit.fakes import (

@@ -8,8 +8,9 @@ import pytest
 
 from adapters.markdown import clean_markdown, links_only_to
 from domain.base import utcnow
+from domain.briefs import brief_for, query_for
 from domain.lesson import GenerationStatus, Lesson, Source, Stage
-from domain.lesson_writer import NO_RESEARCH, LessonWriter, brief_for, query_for
+from domain.lesson_writer import NO_RESEARCH, LessonWriter
 from domain.ports import GenerationMessage, LessonBrief, LlmProvider
 from domain.research import DOCS, GITHUB, STACKOVERFLOW, Digest, ResearchQuery
 from tests.support.html_audit import audit
