@@ -6,8 +6,9 @@
   to the event loop they first ran on, so services are built once per loop (the Python worker
   runs every async function on one loop) and reused for the worker's life.
 - Provider cooldowns belong to the process (``Application``): one invocation's 429 spares the
-  next one the call. Provider SDKs and research sources are imported on first use, so a worker
-  that only serves reads never loads them (``tests/integration/test_cold_start.py``).
+  next one the call. Provider SDKs and research sources are imported on first use
+  (``functions/writing.py``), so a worker that only serves reads never loads them
+  (``tests/integration/test_cold_start.py``).
 - Tests and tools substitute services through ``serving(services)``: the same accessor then
   answers with a ``Services`` they built (from fakes, say) inside the block.
 """
@@ -19,14 +20,11 @@ import os
 import socket
 import uuid
 import weakref
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Generic, TypeVar
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, TypeVar
 
-import httpx
-from azure.cosmos.aio import ContainerProxy
 from pydantic import BaseModel
 
 from adapters.auth import TokenVerifier
@@ -61,17 +59,25 @@ from domain.cooldowns import Cooldowns
 from domain.learning import LearnerService
 from domain.lesson_requests import LessonRequests
 from domain.lesson_writer import LessonWriter
-from domain.ports import Allowance, DraftWatcher, Generated, LessonBrief, RoadmapBrief, TaskKind
-from domain.research import Digest, ResearchQuery
+from domain.ports import Allowance
 from domain.roadmap_editor import RoadmapEditor
 from domain.roadmap_service import RoadmapService
 from domain.stats_service import StatsService
 from domain.sweeper import Sweeper
 from domain.telemetry import NoTelemetry, Telemetry
+from functions.writing import (
+    DeferredChain,
+    DeferredResearch,
+    OnFirstUse,
+    SourceLinks,
+    chain_for,
+    clean_markdown_when_writing,
+    prompt_version,
+    researcher_for,
+)
 
 if TYPE_CHECKING:
-    from domain.chain import ProviderChain
-    from domain.research import Researcher
+    pass
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -150,9 +156,9 @@ def build_services(settings: Settings, shared: Shared) -> Services:
             for name in (LESSON_GENERATION_QUEUE, LESSON_GENERATION_POISON_QUEUE)
         ]
     )
-    chain = _OnFirstUse(lambda: _chain(settings, cooldowns, telemetry))
-    research = _OnFirstUse(
-        lambda: _researcher(
+    chain = OnFirstUse(lambda: chain_for(settings, cooldowns, telemetry))
+    research = OnFirstUse(
+        lambda: researcher_for(
             settings,
             database.get_container_client(RESEARCH_CACHE),
             telemetry,
@@ -194,7 +200,7 @@ def build_services(settings: Settings, shared: Shared) -> Services:
         roadmaps=RoadmapService(
             roadmaps,
             lessons,
-            _DeferredChain(chain),
+            DeferredChain(chain),
             generation,
             planning_budget=settings.llm_outline_budget_seconds,
             progress=progress,
@@ -210,17 +216,17 @@ def build_services(settings: Settings, shared: Shared) -> Services:
         ),
         writer=LessonWriter(
             lessons,
-            _DeferredChain(chain),
+            DeferredChain(chain),
             budget=settings.llm_lesson_budget_seconds,
-            researcher=_DeferredResearch(research),
+            researcher=DeferredResearch(research),
             owner=WORKER,
             lease_seconds=settings.generation_lease_seconds,
             telemetry=telemetry,
             cache=lesson_cache,
-            prompt_version=_prompt_version,
-            links=_LinkPolicy(settings),
+            prompt_version=prompt_version,
+            links=SourceLinks(settings),
             notifier=notifier,
-            clean=_clean_markdown,
+            clean=clean_markdown_when_writing,
             # host.json functionTimeout: the final save is retried until just before it.
             time_limit=settings.host.function_timeout or math.inf,
         ),
@@ -240,7 +246,7 @@ def build_services(settings: Settings, shared: Shared) -> Services:
             roadmaps,
             lessons,
             progress,
-            _DeferredChain(chain),
+            DeferredChain(chain),
             planning_budget=settings.llm_outline_budget_seconds,
             quota=quota,
             telemetry=telemetry,
@@ -250,108 +256,6 @@ def build_services(settings: Settings, shared: Shared) -> Services:
         notifications=notifications,
         allowances=Allowances(quota),
     )
-
-
-def _chain(
-    settings: Settings, cooldowns: Cooldowns, telemetry: Telemetry
-) -> "tuple[ProviderChain, httpx.AsyncClient]":
-    from adapters.llm.factory import build_chain  # provider SDKs load only when writing
-
-    return build_chain(settings, cooldowns, telemetry)
-
-
-class _LinkPolicy:
-    """Links in lessons only to their sources' hosts and the official documentation's."""
-
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-        self._official: frozenset[str] | None = None
-
-    def __call__(self, urls: Sequence[str]) -> Callable[[str], str]:
-        from adapters.markdown import clean_markdown, links_only_to  # with the writing code
-
-        check = links_only_to([*self._official_hosts(), *map(_host, urls)])
-        return lambda text: clean_markdown(text, check)
-
-    def _official_hosts(self) -> frozenset[str]:
-        if self._official is None:
-            from adapters.research.docs import MDN, REGISTRY
-
-            sites = [MDN, *(site.url for site in REGISTRY.values())]
-            sites += self._settings.research_docs.values()
-            self._official = frozenset(_host(site) for site in sites)
-        return self._official
-
-
-def _clean_markdown(text: str) -> str:
-    """The Markdown cleaner provider answers are validated with (loaded with the writing code)."""
-    from adapters.markdown import clean_markdown
-
-    return clean_markdown(text)
-
-
-def _host(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
-
-
-def _prompt_version() -> str:
-    from adapters.llm.prompts import PROMPT_VERSION  # like the providers, only when writing
-
-    return PROMPT_VERSION
-
-
-def _researcher(
-    settings: Settings, cache: ContainerProxy, telemetry: Telemetry, quotas: ContainerProxy
-) -> "tuple[Researcher, httpx.AsyncClient]":
-    from adapters.research.factory import build_researcher  # likewise the research sources
-
-    return build_researcher(settings, cache, telemetry, quotas)
-
-
-class _OnFirstUse(Generic[T]):
-    """A part built, with the HTTP client it owns, the first time something needs it."""
-
-    def __init__(self, build: "Callable[[], tuple[T, httpx.AsyncClient]]") -> None:
-        self._build = build
-        self._built: tuple[T, httpx.AsyncClient] | None = None
-
-    def get(self) -> T:
-        if self._built is None:
-            self._built = self._build()
-        return self._built[0]
-
-    async def aclose(self) -> None:
-        if self._built is not None:
-            await self._built[1].aclose()
-
-
-class _DeferredChain:
-    """The provider chain (an ``LlmChain``), built when first asked."""
-
-    def __init__(self, chain: "_OnFirstUse[ProviderChain]") -> None:
-        self._chain = chain
-
-    async def generate(
-        self,
-        kind: TaskKind,
-        brief: LessonBrief | RoadmapBrief,
-        schema: type[M],
-        *,
-        budget: float,
-        watcher: DraftWatcher | None = None,
-    ) -> Generated[M]:
-        chain = self._chain.get()
-        return await chain.generate(kind, brief, schema, budget=budget, watcher=watcher)
-
-
-class _DeferredResearch:
-    """The researcher (a ``Research``), built when first asked."""
-
-    def __init__(self, researcher: "_OnFirstUse[Researcher]") -> None:
-        self._researcher = researcher
-
-    async def research(self, query: ResearchQuery) -> Digest:
-        return await self._researcher.get().research(query)
 
 
 class Application:
