@@ -144,6 +144,14 @@ def _roadmap(learner: Learner, lessons: int, prefetch: int = 0) -> list[str]:
     return [lesson["id"] for lesson in response.json()["modules"][0]["lessons"]]
 
 
+def _ask_for_one(learner: Learner) -> tuple[float, "Watch"]:
+    """Ask for the lesson of a one-lesson roadmap: when it was asked, and what polling saw."""
+    [lesson_id] = _roadmap(learner, lessons=1)
+    started = time.monotonic()
+    assert learner.http.post(f"/api/lessons/{lesson_id}/generate").status_code == 202
+    return started, _watch(learner, lesson_id)
+
+
 @dataclass
 class Watch:
     """What polling one lesson saw on its way to completed or failed."""
@@ -197,12 +205,7 @@ def test_a_provider_slower_than_three_leases_writes_once_and_is_never_requeued(
     lease = 2.0
     llm.default("groq", Reply.hang(3.5 * lease, Reply.ok(lesson_json())))
     [host] = workers.start(GENERATION_LEASE_SECONDS=str(lease))
-    learner = workers.learner(host)
-    [lesson_id] = _roadmap(learner, lessons=1)
-
-    started = time.monotonic()
-    assert learner.http.post(f"/api/lessons/{lesson_id}/generate").status_code == 202
-    watch = _watch(learner, lesson_id)
+    started, watch = _ask_for_one(workers.learner(host))
     lesson = watch.lesson
 
     record(
@@ -356,12 +359,7 @@ def test_connections_reset_at_the_final_save_cost_no_second_call(
         Rule(LESSON_WRITE, fault, method="PUT", when=body_contains(FINAL_SAVE), times=times)
     )
     [host] = workers.start(GENERATION_LEASE_SECONDS="10")
-    learner = workers.learner(host)
-    [lesson_id] = _roadmap(learner, lessons=1)
-
-    started = time.monotonic()
-    assert learner.http.post(f"/api/lessons/{lesson_id}/generate").status_code == 202
-    watch = _watch(learner, lesson_id)
+    started, watch = _ask_for_one(workers.learner(host))
     lesson = watch.lesson
 
     record(
@@ -404,12 +402,7 @@ def test_a_save_failing_past_the_invocations_time_is_written_by_the_next_deliver
         RESEARCH_BUDGET_SECONDS="1",
         HTTP_DEADLINE_SECONDS="10",
     )
-    learner = workers.learner(host)
-    [lesson_id] = _roadmap(learner, lessons=1)
-
-    started = time.monotonic()
-    assert learner.http.post(f"/api/lessons/{lesson_id}/generate").status_code == 202
-    watch = _watch(learner, lesson_id)
+    started, watch = _ask_for_one(workers.learner(host))
     lesson = watch.lesson
 
     record(
