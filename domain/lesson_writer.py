@@ -227,7 +227,8 @@ class LessonWriter:
         await self._advance(claim, Stage.WRITING, 30)
         references = tuple(digest.findings)
         urls = [finding.url for finding in references]
-        live = self._live(claim, urls)
+        links = self._links(urls) if self._links is not None else None
+        live = self._live(claim, links)
         try:
             with self._telemetry.span("lesson.generate") as span:
                 brief = brief_for(lesson, references)
@@ -241,8 +242,8 @@ class LessonWriter:
                 await live.close()
         draft = written.draft
         content = written.value.reading_only_from(urls, normalise_url)
-        if self._links is not None:
-            content = content.cleaned_with(self._links(urls))
+        if links is not None:
+            content = content.cleaned_with(links)
         lesson.complete(
             content,
             provider=draft.provider,
@@ -258,7 +259,7 @@ class LessonWriter:
         if key is not None and self._shared is not None:
             await self._shared.offer(key, lesson)
 
-    def _live(self, claim: Claim, urls: Sequence[str]) -> LiveLesson | None:
+    def _live(self, claim: Claim, links: MarkdownCleaner | None) -> LiveLesson | None:
         """A follower of the answer being written, with a notifier to show it to; the claim's
         heartbeats store the sections it has shown (for a page that connects late)."""
         if self._notifier is None:
@@ -268,7 +269,7 @@ class LessonWriter:
         async def publish(event: LiveEvent) -> None:
             await notifier.live(lesson, event)
 
-        cleaners = [c for c in (self._clean, self._links(urls) if self._links else None) if c]
+        cleaners = [clean for clean in (self._clean, links) if clean is not None]
         live = LiveLesson(publish, delivery=lesson.deliveries, cleaners=cleaners)
         claim.live = live
         return live
