@@ -11,7 +11,7 @@ from pydantic import TypeAdapter
 
 from adapters.cosmos import storage_errors
 from domain.errors import ConcurrencyConflict, NotFound
-from domain.lesson import Lesson, Timestamp
+from domain.lesson import IN_FLIGHT, Lesson, Timestamp
 from domain.ports import LessonChanges
 from domain.roadmap import Roadmap
 from domain.views import LessonSummary
@@ -40,8 +40,8 @@ _STUCK_QUERY = (
 # What a progress report changes: everything else of the lesson stays as stored.
 _PROGRESS_FIELDS = ("progress", "lease", "updatedAt")
 # A roadmap edit changes a lesson's skeleton only while no writer holds or awaits it.
-_NOT_IN_FLIGHT = (
-    "FROM c WHERE c.generationStatus != 'queued' AND c.generationStatus != 'generating'"
+_NOT_IN_FLIGHT = "FROM c WHERE " + " AND ".join(
+    f"c.generationStatus != '{status.value}'" for status in sorted(IN_FLIGHT)
 )
 _SKELETON_FIELDS = {
     "title": "title",

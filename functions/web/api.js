@@ -2,6 +2,8 @@
 
 const SESSION_KEY = "skillsync.session";
 export const DEFAULT_POLL_SECONDS = 2;
+// Lesson statuses whose writer holds or awaits the lesson.
+export const IN_FLIGHT = new Set(["queued", "generating"]);
 
 /** The API's base path: the page is served at `/{routePrefix}/app`. */
 export const API_BASE = location.pathname.replace(/\/app\/?$/, "");

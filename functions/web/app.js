@@ -2,7 +2,7 @@
 // (#/, #/roadmaps/{id}, #/lessons/{id}) so the back button and reloads keep the place.
 
 import * as allowances from "./allowances.js";
-import { api, ApiError, forgetLessons, getLesson, session, whenUnauthorized } from "./api.js";
+import { api, ApiError, forgetLessons, getLesson, IN_FLIGHT, session, whenUnauthorized } from "./api.js";
 import { $, h, replace } from "./dom.js";
 import { renderLesson } from "./lesson.js";
 import { inline } from "./markdown.js";
@@ -181,7 +181,6 @@ async function showLesson(id) {
 
 // ---- a lesson read as it is written (live.js) -----------------------------------------------------
 
-const IN_FLIGHT = new Set(["queued", "generating"]);
 const CHECK_MS = 5000; // a missed "completed" is found by reading the lesson this often
 let stopFollowing = () => {};
 

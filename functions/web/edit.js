@@ -4,11 +4,10 @@
 // roadmap's ETag as If-Match: when another tab edited first the server answers 412, and the page
 // shows the roadmap as it now is instead of overwriting that edit.
 
-import { api, ApiError } from "./api.js";
+import { api, ApiError, IN_FLIGHT } from "./api.js";
 import { h } from "./dom.js";
 import { decodeEntities } from "./markdown.js";
 
-const IN_FLIGHT = new Set(["queued", "generating"]);
 const state = {
   editing: false,
   busy: false,

@@ -3,13 +3,12 @@
 // requests, revalidates with If-None-Match and ends when the lesson is completed or failed.
 
 import * as live from "./live.js";
-import { api, ApiError, DEFAULT_POLL_SECONDS, getLesson, retryAfter } from "./api.js";
+import { api, ApiError, DEFAULT_POLL_SECONDS, getLesson, IN_FLIGHT, retryAfter } from "./api.js";
 import { $, h, replace, sleep } from "./dom.js";
 import { decodeEntities, inline } from "./markdown.js";
 import { lessonSettled } from "./notify.js";
 import * as editing from "./edit.js";
 
-const IN_FLIGHT = new Set(["queued", "generating"]);
 const CAN_GENERATE = new Set(["pending", "failed"]);
 const MAX_BACKOFF_SECONDS = 30;
 
