@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from adapters.auth import TokenVerifier
 from adapters.settings import Settings, settings_from
 from devhost.emulators import EmulatorError, Emulators, Ports
 from devhost.functions import discover, load_app
@@ -45,6 +46,14 @@ class Stack:
     env: dict[str, str]
     settings: Settings
     emulators: Emulators
+
+    def verifier(self) -> TokenVerifier:
+        """Issues and checks development tokens as this stack's hosts do."""
+        return TokenVerifier(
+            self.env["AUTH_JWT_SECRET"],
+            issuer=self.env["AUTH_ISSUER"],
+            audience=self.env["AUTH_AUDIENCE"],
+        )
 
 
 @contextmanager

@@ -89,11 +89,7 @@ def host(stack: Stack) -> Iterator[Host]:
 
 @pytest.fixture(scope="session")
 def verifier(stack: Stack) -> TokenVerifier:
-    return TokenVerifier(
-        stack.env["AUTH_JWT_SECRET"],
-        issuer=stack.env["AUTH_ISSUER"],
-        audience=stack.env["AUTH_AUDIENCE"],
-    )
+    return stack.verifier()
 
 
 class Learner:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from adapters.auth import TokenVerifier
 from tests.conftest import LOG_DIR, running_stack
 from tests.e2e.conftest import start_host
 
@@ -28,11 +27,7 @@ def test_generated_requests_get_documented_answers_and_no_server_error() -> None
     with running_stack() as stack:
         host = start_host(stack, QUOTA_ROADMAPS_PER_DAY="1000", QUOTA_LESSONS_PER_HOUR="10000")
         try:
-            token = TokenVerifier(
-                stack.env["AUTH_JWT_SECRET"],
-                issuer=stack.env["AUTH_ISSUER"],
-                audience=stack.env["AUTH_AUDIENCE"],
-            ).issue("schemathesis")
+            token = stack.verifier().issue("schemathesis")
             run = subprocess.run(
                 [
                     str(Path(sys.executable).with_name("st")),

@@ -13,7 +13,6 @@ import httpx
 import pytest
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
-from adapters.auth import TokenVerifier
 from adapters.queue import LESSON_GENERATION_QUEUE
 from domain.lesson_writer import GAVE_UP, WILL_RETRY
 from tests.conftest import LOG_DIR, Stack, running_stack
@@ -72,11 +71,7 @@ def _worker(stack: Stack, llm: FakeLlmServer, workers: list[Host], **settings: s
 @pytest.fixture
 def learner_on(stack: Stack) -> Iterator[Callable[[Host], Learner]]:
     """Makes learners (each a user of their own) talking to a host; closes them afterwards."""
-    verifier = TokenVerifier(
-        stack.env["AUTH_JWT_SECRET"],
-        issuer=stack.env["AUTH_ISSUER"],
-        audience=stack.env["AUTH_AUDIENCE"],
-    )
+    verifier = stack.verifier()
     made: list[Learner] = []
 
     def make(host: Host, user: str | None = None) -> Learner:

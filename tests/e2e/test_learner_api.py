@@ -41,11 +41,7 @@ def quiet() -> Iterator[tuple[Host, TokenVerifier]]:
             QUOTA_ROADMAPS_PER_DAY="2",
             CORS_ALLOWED_ORIGINS=ORIGIN,
         )
-        verifier = TokenVerifier(
-            stack.env["AUTH_JWT_SECRET"],
-            issuer=stack.env["AUTH_ISSUER"],
-            audience=stack.env["AUTH_AUDIENCE"],
-        )
+        verifier = stack.verifier()
         yield host, verifier
         host.stop()
 

@@ -14,7 +14,6 @@ import httpx
 import pytest
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
-from adapters.auth import TokenVerifier
 from adapters.queue import LESSON_GENERATION_QUEUE
 from tests.conftest import Stack
 from tests.e2e.conftest import Host, start_host
@@ -59,11 +58,7 @@ def _fresh(llm: FakeLlmServer) -> None:
 
 def _client(stack: Stack, host: Host) -> tuple[httpx.AsyncClient, str]:
     user_id = f"live-{uuid.uuid4().hex[:10]}"
-    verifier = TokenVerifier(
-        stack.env["AUTH_JWT_SECRET"],
-        issuer=stack.env["AUTH_ISSUER"],
-        audience=stack.env["AUTH_AUDIENCE"],
-    )
+    verifier = stack.verifier()
     headers = {"Authorization": f"Bearer {verifier.issue(user_id)}"}
     return httpx.AsyncClient(base_url=host.base_url, headers=headers, timeout=15), user_id
 

@@ -5,7 +5,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from adapters.auth import TokenVerifier
 from tests.conftest import Stack
 from tests.e2e.conftest import Host, Learner, start_host
 from tests.support.fake_llm import FakeLlmServer, Reply
@@ -31,11 +30,7 @@ def llm_host(own_stack: Stack, llm: FakeLlmServer) -> Iterator[Host]:
 def ada(llm_host: Host, own_stack: Stack, llm: FakeLlmServer) -> Iterator[Learner]:
     llm.reset()
     user_id = f"ada-{uuid.uuid4().hex[:8]}"
-    verifier = TokenVerifier(
-        own_stack.env["AUTH_JWT_SECRET"],
-        issuer=own_stack.env["AUTH_ISSUER"],
-        audience=own_stack.env["AUTH_AUDIENCE"],
-    )
+    verifier = own_stack.verifier()
     learner = Learner(llm_host, verifier.issue(user_id), user_id)
     yield learner
     learner.http.close()

@@ -12,7 +12,6 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters.auth import TokenVerifier
 from adapters.notifications import pubsub_user
 from tests.conftest import Stack, running_stack
 from tests.e2e.conftest import Host, start_host
@@ -50,11 +49,7 @@ def host(stack: Stack, service: FakeWebPubSub) -> Iterator[Host]:
 
 
 def _headers(stack: Stack, user_id: str) -> dict[str, str]:
-    verifier = TokenVerifier(
-        stack.env["AUTH_JWT_SECRET"],
-        issuer=stack.env["AUTH_ISSUER"],
-        audience=stack.env["AUTH_AUDIENCE"],
-    )
+    verifier = stack.verifier()
     return {"Authorization": f"Bearer {verifier.issue(user_id)}"}
 
 

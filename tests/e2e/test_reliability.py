@@ -15,7 +15,6 @@ import httpx
 import pytest
 from azure.cosmos import CosmosClient
 
-from adapters.auth import TokenVerifier
 from adapters.cosmos import LESSONS
 from tests.conftest import Stack, running_stack
 from tests.e2e.conftest import Host, Learner, start_host
@@ -98,11 +97,7 @@ class Workers:
 
     def learner(self, host: Host, user: str | None = None) -> Learner:
         """A learner (a user of their own, unless ``user``) talking to ``host``."""
-        verifier = TokenVerifier(
-            self.stack.env["AUTH_JWT_SECRET"],
-            issuer=self.stack.env["AUTH_ISSUER"],
-            audience=self.stack.env["AUTH_AUDIENCE"],
-        )
+        verifier = self.stack.verifier()
         user = user or f"reliable-{uuid.uuid4().hex[:8]}"
         self.learners.append(Learner(host, verifier.issue(user), user))
         return self.learners[-1]

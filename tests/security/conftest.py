@@ -85,11 +85,7 @@ def target(stack: Stack) -> Iterator[Target]:
         QUOTA_ROADMAPS_PER_DAY=str(ROADMAP_ALLOWANCE),
         LLM_PROVIDERS="offline",
     )
-    tokens = TokenVerifier(
-        stack.env["AUTH_JWT_SECRET"],
-        issuer=stack.env["AUTH_ISSUER"],
-        audience=stack.env["AUTH_AUDIENCE"],
-    )
+    tokens = stack.verifier()
     yield Target(host, stack, tokens)
     host.stop()
 
